@@ -1,0 +1,48 @@
+// Types shared by the snippet's modules. Producers (recorder, visits, goals, vitals, events) get an
+// `Enqueue` as an argument and never import the queue: dependencies point one way (STYLE.md 3).
+
+/** An rrweb event as it goes on the wire (CONTRACT.md section 6). */
+export interface WireEvent {
+  type: number;
+  data: unknown;
+  timestamp: number;
+}
+
+/** rrweb's event type numbers that the snippet itself needs to know. */
+export const EventType = {
+  FullSnapshot: 2,
+  IncrementalSnapshot: 3,
+  Meta: 4,
+  Custom: 5,
+} as const;
+
+/** Tags of the custom events the snippet adds (CONTRACT.md section 6). */
+export type CustomTag = 'visit' | 'conversion' | 'web-vital' | 'event' | 'identify' | 'dropped';
+
+/** Hands one event to the batcher. Never throws. */
+export type Enqueue = (event: WireEvent) => void;
+
+/** Every feature starts with one call and returns its own stop function (STYLE.md 2). */
+export type Stop = () => void;
+
+/** Why something was skipped or dropped; shown by the debug log and the QA panel (STYLE.md 6). */
+export type DropReason =
+  | 'consent-pending'
+  | 'consent-denied'
+  | 'sampled-out'
+  | 'global-privacy-control'
+  | 'do-not-track'
+  | 'automation'
+  | 'invalid-call'
+  | 'implausible-value'
+  | 'over-size'
+  | 'rejected'
+  | 'outbox-full';
+
+/** Reports an error without ever throwing into the page. */
+export type ReportError = (error: unknown) => void;
+
+/** Builds a custom event (rrweb type 5) with the given tag and payload. */
+export function customEvent(tag: CustomTag, payload: unknown, timestamp: number = Date.now()): WireEvent {
+  return { type: EventType.Custom, data: { tag, payload }, timestamp };
+}

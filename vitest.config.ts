@@ -1,0 +1,25 @@
+import { defineConfig } from 'vitest/config';
+
+// Two layers of fast tests: the snippet in happy-dom, the collector in Node on real SQLite files.
+// Browser behaviour that happy-dom cannot model is tested in real Chromium under e2e/ instead.
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        test: {
+          name: 'snippet',
+          include: ['test/snippet/**/*.test.ts'],
+          environment: 'happy-dom',
+        },
+      },
+      {
+        test: {
+          name: 'server',
+          include: ['test/server/**/*.test.ts'],
+          environment: 'node',
+          testTimeout: 20000,
+        },
+      },
+    ],
+  },
+});
