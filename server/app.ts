@@ -1,0 +1,210 @@
+// The collector as a request handler built from a config and a store. It never listens: main.ts
+// does, and tests start it on port 0 over a temporary database (STYLE.md 11).
+import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
+import { parseJsonObject, readBody } from './body.js';
+import type { Config } from './config.js';
+import { corsHeaders, originAllowed, preflightHeaders } from './cors.js';
+import { type Headers, HttpError, httpError } from './errors.js';
+import { createRateLimiter, type RateDecision, rateHeaders } from './ratelimit.js';
+import type { Deps, Route, RouteContext } from './routes/context.js';
+import { eventsRoute } from './routes/events.js';
+import { faultRoute } from './routes/fault.js';
+import { conversionsRoute, visitsRoute } from './routes/related.js';
+import { sessionRoute } from './routes/session.js';
+import { sessionsRoute } from './routes/sessions.js';
+import { trackRoute } from './routes/track.js';
+import { serveStatic } from './static.js';
+import type { Project, Store } from './store.js';
+
+export interface AppOptions {
+  config: Config;
+  store: Store;
+  /** Clock in ms; tests move it to expire sessions and rate windows. */
+  now?: () => number;
+  /** Where 5xx details go; never to the client. */
+  logError?: (message: string, error: unknown) => void;
+}
+
+/** How a route is guarded: public routes are limited per client IP, read routes need a token. */
+type Guard = 'track' | 'session' | 'read' | 'none';
+
+interface RouteEntry {
+  guard: Guard;
+  handle: Route;
+}
+
+const V1 = '/api/services/analytics/v1';
+
+function clientIp(req: IncomingMessage, trustProxy: boolean): string {
+  if (trustProxy) {
+    const forwarded = req.headers['x-forwarded-for'];
+    const first = (Array.isArray(forwarded) ? forwarded[0] : forwarded)?.split(',')[0]?.trim();
+    if (first) return first;
+  }
+  const addr = req.socket.remoteAddress ?? '';
+  return addr.startsWith('::ffff:') ? addr.slice(7) : addr;
+}
+
+function requestOrigin(req: IncomingMessage, trustProxy: boolean): string {
+  const forwardedProto = trustProxy
+    ? String(req.headers['x-forwarded-proto'] ?? '')
+        .split(',')[0]
+        ?.trim()
+    : '';
+  const proto = forwardedProto || ('encrypted' in req.socket && req.socket.encrypted ? 'https' : 'http');
+  return `${proto}://${req.headers.host ?? 'localhost'}`;
+}
+
+function bearer(req: IncomingMessage): string | null {
+  const m = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '');
+  return m ? (m[1] as string) : null;
+}
+
+function send(res: ServerResponse, status: number, body: unknown, headers: Headers): void {
+  if (res.headersSent || res.destroyed) return;
+  const payload = Buffer.from(JSON.stringify(body));
+  res.writeHead(status, {
+    ...headers,
+    'Content-Type': 'application/json',
+    'Content-Length': payload.length,
+  });
+  res.end(payload);
+}
+
+export function createApp(options: AppOptions): RequestListener {
+  const { config, store } = options;
+  const now = options.now ?? Date.now;
+  const logError = options.logError ?? ((message, error) => console.error(message, error));
+  const deps: Deps = { config, store, now, faults: { status: 0, until: 0 } };
+  const limiters = {
+    track: createRateLimiter({ limit: config.trackLimit, now }),
+    session: createRateLimiter({ limit: config.trackLimit, now }),
+    read: createRateLimiter({ limit: config.readLimit, now }),
+  };
+
+  const routes = new Map<string, RouteEntry>([
+    [`${V1}/track`, { guard: 'track', handle: trackRoute(deps) }],
+    [`${V1}/session`, { guard: 'session', handle: sessionRoute(deps) }],
+    [`${V1}/project/sessions`, { guard: 'read', handle: sessionsRoute(deps) }],
+    [`${V1}/sessions/get-visits`, { guard: 'read', handle: visitsRoute(deps) }],
+    [`${V1}/sessions/get-conversions`, { guard: 'read', handle: conversionsRoute(deps) }],
+    [`${V1}/sessions/get-events`, { guard: 'read', handle: eventsRoute(deps) }],
+  ]);
+  // The fault switch does not exist at all unless asked for.
+  if (config.testFaults) routes.set('/api/__test/fault', { guard: 'none', handle: faultRoute(deps) });
+
+  const demoProject = (): Project | undefined => store.projectByKey(config.projectKey);
+
+  async function handleApi(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+    const origin = req.headers.origin;
+    const allowed =
+      origin !== undefined &&
+      store.projects().some((p) => originAllowed(origin, p.allowed_origins, req.headers.host));
+    if (req.method === 'OPTIONS') {
+      res.writeHead(204, preflightHeaders(origin, allowed));
+      res.end();
+      return;
+    }
+    const headers: Headers = corsHeaders(origin, allowed);
+    let rate: RateDecision | null = null;
+    try {
+      const entry = routes.get(url.pathname);
+      if (!entry) throw httpError(404, 'Not Found.');
+      if (req.method !== 'POST')
+        throw httpError(405, 'The method is not supported for this route.', { Allow: 'POST, OPTIONS' });
+
+      const nowMs = now();
+      const ip = clientIp(req, config.trustProxy);
+      let project: Project | null = null;
+      if (entry.guard === 'read') {
+        const token = bearer(req);
+        project = token ? (store.projectByToken(token) ?? null) : null;
+        // Valid tokens share their budget wherever they come from; guesses are limited per IP.
+        rate = limiters.read.hit(project ? `token:${project.id}` : `ip:${ip}`);
+      } else if (entry.guard === 'track' || entry.guard === 'session') {
+        rate = limiters[entry.guard].hit(ip);
+      }
+      if (rate) Object.assign(headers, rateHeaders(rate));
+      if (rate && !rate.allowed) throw httpError(429, 'Too Many Attempts.');
+      if (entry.guard === 'read' && !project) throw httpError(401, 'Unauthenticated.');
+
+      let bodyBytes: Promise<Buffer> | null = null;
+      const body = () => {
+        bodyBytes ??= readBody(req, config.limits);
+        return bodyBytes;
+      };
+      const ctx: RouteContext = {
+        req,
+        url,
+        origin: requestOrigin(req, config.trustProxy),
+        ip,
+        nowMs,
+        project,
+        body,
+        json: async () => parseJsonObject(await body(), config.limits.maxDepth),
+      };
+      const reply = await entry.handle(ctx);
+      send(res, reply.status ?? 200, reply.body, headers);
+    } catch (error) {
+      if (error instanceof HttpError) {
+        // A refused upload is not read to the end: close the connection rather than drain it.
+        if (error.status === 413) res.setHeader('Connection', 'close');
+        send(res, error.status, error.body, { ...headers, ...error.headers });
+        return;
+      }
+      logError(`Server Error on ${req.method} ${url.pathname}`, error);
+      send(res, 500, { error: true, message: 'Server Error' }, headers);
+    }
+  }
+
+  return (req, res) => {
+    let url: URL;
+    try {
+      url = new URL(req.url ?? '/', 'http://localhost');
+    } catch {
+      send(res, 400, { error: true, message: 'Bad Request.' }, {});
+      return;
+    }
+    const done = (error: unknown) => {
+      logError(`Server Error on ${req.method} ${req.url}`, error);
+      send(res, 500, { error: true, message: 'Server Error' }, {});
+    };
+    if (url.pathname === '/api' || url.pathname.startsWith('/api/')) {
+      handleApi(req, res, url).catch(done);
+      return;
+    }
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      send(
+        res,
+        405,
+        { error: true, message: 'The method is not supported for this route.' },
+        { Allow: 'GET, HEAD' },
+      );
+      return;
+    }
+    const project = demoProject();
+    serveStatic(req, res, {
+      rootDir: config.rootDir,
+      origin: requestOrigin(req, config.trustProxy),
+      projectKey: project?.public_key ?? config.projectKey,
+      apiToken: project?.api_token ?? config.apiToken,
+    })
+      .then((served) => {
+        if (!served) {
+          res.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8' });
+          res.end('Not Found');
+        }
+      })
+      .catch(done);
+  };
+}
+
+/** Creates or updates the demo project from the configuration. */
+export function ensureDemoProject(config: Config, store: Store): Project {
+  return store.ensureProject({
+    publicKey: config.projectKey,
+    apiToken: config.apiToken,
+    name: 'Demo',
+    allowedOrigins: config.allowedOrigins,
+  });
+}

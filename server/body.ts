@@ -1,0 +1,117 @@
+// Reads a request body within limits: the bytes on the wire (413), the bytes after gunzip (413, so a
+// gzip bomb costs us at most the limit), and the JSON nesting depth (422, checked before parsing).
+import type { IncomingMessage } from 'node:http';
+import { gunzip } from 'node:zlib';
+import { fieldError, httpError } from './errors.js';
+
+export interface BodyLimits {
+  /** Bytes on the wire (compressed or not). */
+  maxBytes: number;
+  /** Bytes after decompression. */
+  maxDecompressedBytes: number;
+  /** Deepest nesting of arrays and objects. */
+  maxDepth: number;
+}
+
+function tooLarge(): Error {
+  return httpError(413, 'The request body is too large.');
+}
+
+function readRaw(req: IncomingMessage, maxBytes: number): Promise<Buffer> {
+  const declared = Number(req.headers['content-length']);
+  if (Number.isFinite(declared) && declared > maxBytes) {
+    // Answer at once; the rest of the upload is drained and discarded by Node.
+    req.resume();
+    return Promise.reject(tooLarge());
+  }
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let failed = false;
+    req.on('data', (chunk: Buffer) => {
+      if (failed) return;
+      size += chunk.length;
+      if (size > maxBytes) {
+        failed = true;
+        chunks.length = 0;
+        reject(tooLarge());
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => {
+      if (!failed) resolve(Buffer.concat(chunks, size));
+    });
+    req.on('error', (error) => {
+      if (!failed) reject(error);
+      failed = true;
+    });
+  });
+}
+
+function isGzip(req: IncomingMessage, raw: Buffer): boolean {
+  const encoding = String(req.headers['content-encoding'] ?? '').toLowerCase();
+  // The snippet sends gzip as text/plain without Content-Encoding to stay a CORS-simple request:
+  // the magic bytes are the signal then (CONTRACT.md section 1).
+  return encoding.includes('gzip') || (raw.length >= 2 && raw[0] === 0x1f && raw[1] === 0x8b);
+}
+
+function gunzipLimited(raw: Buffer, maxOutputLength: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    // maxOutputLength makes zlib stop inflating at the limit instead of filling memory.
+    gunzip(raw, { maxOutputLength }, (error, out) => {
+      if (!error) return resolve(out);
+      if ((error as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE' || error instanceof RangeError) {
+        return reject(tooLarge());
+      }
+      reject(fieldError('body', 'The request body could not be decompressed.'));
+    });
+  });
+}
+
+/** The decompressed body bytes. */
+export async function readBody(req: IncomingMessage, limits: BodyLimits): Promise<Buffer> {
+  const raw = await readRaw(req, limits.maxBytes);
+  if (!isGzip(req, raw)) return raw;
+  return gunzipLimited(raw, limits.maxDecompressedBytes);
+}
+
+/** Deepest nesting of `[`/`{` in JSON text, skipping strings; stops counting past the limit. */
+export function jsonDepth(text: string, limit: number): number {
+  let depth = 0;
+  let max = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++;
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x5b || c === 0x7b) {
+      depth++;
+      if (depth > max) {
+        max = depth;
+        if (max > limit) return max;
+      }
+    } else if (c === 0x5d || c === 0x7d) depth--;
+  }
+  return max;
+}
+
+/** The body as a JSON object; anything else is a 422 on `body`. */
+export function parseJsonObject(bytes: Buffer, maxDepth: number): Record<string, unknown> {
+  const text = bytes.toString('utf8');
+  if (jsonDepth(text, maxDepth) > maxDepth) {
+    throw fieldError('body', `The request body must not be nested deeper than ${maxDepth} levels.`);
+  }
+  let parsed: unknown;
+  try {
+    parsed = text.trim() === '' ? {} : JSON.parse(text);
+  } catch {
+    throw fieldError('body', 'The request body must be valid JSON.');
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw fieldError('body', 'The request body must be a JSON object.');
+  }
+  return parsed as Record<string, unknown>;
+}

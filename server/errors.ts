@@ -1,0 +1,32 @@
+// One error type for every answer that is not a success; app.ts turns it into the contract's bodies.
+
+export type Headers = Record<string, string | number>;
+
+export class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    readonly body: Record<string, unknown>,
+    readonly headers: Headers = {},
+  ) {
+    super(typeof body.message === 'string' ? body.message : `HTTP ${status}`);
+  }
+}
+
+/** `{"error": true, "message": ...}`: the contract's shape for 401, 403, 404, 413, 429 and 5xx. */
+export function httpError(status: number, message: string, headers: Headers = {}): HttpError {
+  return new HttpError(status, { error: true, message }, headers);
+}
+
+/** Laravel's 422: the first message, plus how many more, and every message per field. */
+export function validationError(errors: Record<string, string[]>): HttpError {
+  const all = Object.values(errors).flat();
+  const rest = all.length - 1;
+  const message =
+    rest > 0 ? `${all[0]} (and ${rest} more ${rest === 1 ? 'error' : 'errors'})` : (all[0] ?? '');
+  return new HttpError(422, { message, errors });
+}
+
+/** A 422 on one field. */
+export function fieldError(field: string, message: string): HttpError {
+  return validationError({ [field]: [message] });
+}

@@ -1,0 +1,41 @@
+// Starts the collector: reads the environment, listens, prints where, and on SIGINT/SIGTERM stops
+// accepting, lets requests in flight finish (their batches commit), then closes the database.
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createApp, ensureDemoProject } from './app.js';
+import { loadConfig } from './config.js';
+import { openStore } from './store.js';
+
+const config = loadConfig(process.env);
+const store = openStore(config.dbFile);
+const project = ensureDemoProject(config, store);
+const server = createServer(createApp({ config, store }));
+
+server.listen(config.port, () => {
+  const { port } = server.address() as AddressInfo;
+  // The first line is parsed by the e2e harness and the demo (interfaces.md): keep it exact.
+  console.log(`Spoor collector listening on http://localhost:${port}`);
+  console.log(`Project key: ${project.public_key}`);
+  console.log(`API token: ${project.api_token}`);
+});
+
+let stopping = false;
+function stop(signal: string): void {
+  if (stopping) return;
+  stopping = true;
+  console.log(`${signal}: finishing requests in flight`);
+  // A stuck client must not keep the process alive forever.
+  const force = setTimeout(() => {
+    server.closeAllConnections();
+  }, 10_000);
+  force.unref();
+  server.close(() => {
+    store.close();
+    process.exit(0);
+  });
+  // Idle keep-alive sockets would otherwise hold close() open until they time out.
+  server.closeIdleConnections();
+}
+
+process.on('SIGINT', () => stop('SIGINT'));
+process.on('SIGTERM', () => stop('SIGTERM'));

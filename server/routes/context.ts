@@ -1,0 +1,90 @@
+// What every route receives, and the helpers the public and read routes share.
+import type { IncomingMessage } from 'node:http';
+import type { Config } from '../config.js';
+import { fieldError, httpError, validationError } from '../errors.js';
+import { type IdentifierClaims, readIdentifier } from '../identifier.js';
+import type { Project, SessionRecord, Store } from '../store.js';
+
+export interface Deps {
+  config: Config;
+  store: Store;
+  now: () => number;
+  /** Fault switch state (SPOOR_TEST_FAULTS=1 only): /track answers `status` until `until` (ms). */
+  faults: { status: number; until: number };
+}
+
+export interface RouteContext {
+  req: IncomingMessage;
+  url: URL;
+  /** e.g. http://localhost:8787 (from the request; X-Forwarded-Proto only with SPOOR_TRUST_PROXY=1) */
+  origin: string;
+  ip: string;
+  nowMs: number;
+  /** The read endpoints' authenticated project. */
+  project: Project | null;
+  /** The decompressed body bytes (read within the configured limits). */
+  body(): Promise<Buffer>;
+  /** The body as a JSON object (422 on anything else). */
+  json(): Promise<Record<string, unknown>>;
+}
+
+export interface Reply {
+  status?: number;
+  body: unknown;
+}
+
+export type Route = (ctx: RouteContext) => Promise<Reply> | Reply;
+
+/** Sessions end after 30 minutes without activity (plus 5 minutes for batches in flight) or 24 hours. */
+export const IDLE_TIMEOUT_S = 1800;
+export const MAX_AGE_S = 86400;
+const IDLE_GRACE_MS = 5 * 60_000;
+
+export const INVALID_IDENTIFIER = 'The session identifier is invalid or has expired.';
+
+export function isLive(session: SessionRecord, nowMs: number): boolean {
+  return (
+    nowMs - session.created_ms <= MAX_AGE_S * 1000 &&
+    nowMs - session.last_activity_ms <= IDLE_TIMEOUT_S * 1000 + IDLE_GRACE_MS
+  );
+}
+
+/** The claims and live session an identifier names, or null (tampered, foreign key, unknown, expired). */
+export function liveSession(
+  deps: Deps,
+  identifier: string,
+  nowMs: number,
+): { claims: IdentifierClaims; session: SessionRecord } | null {
+  const claims = readIdentifier(identifier, deps.config.key);
+  if (!claims) return null;
+  const session = deps.store.sessionById(claims.s);
+  if (!session || session.project_id !== claims.p || claims.w > session.tabs) return null;
+  if (!isLive(session, nowMs)) return null;
+  return { claims, session };
+}
+
+export function invalidIdentifier(): Error {
+  return fieldError('sessionIdentifier', INVALID_IDENTIFIER);
+}
+
+/** The sessions among `ids` must exist (422) and belong to the token's project (403). */
+export function assertOwnSessions(
+  deps: Deps,
+  project: Project,
+  field: string,
+  ids: number[],
+  single = false,
+): void {
+  const owners = deps.store.sessionProjects(ids);
+  const errors: Record<string, string[]> = {};
+  ids.forEach((id, i) => {
+    if (!owners.has(id)) {
+      const name = single ? field : `${field}.${i}`;
+      errors[name] = [`The selected ${name} is invalid.`];
+    }
+  });
+  if (Object.keys(errors).length > 0) throw validationError(errors);
+  for (const id of ids) {
+    if (owners.get(id) !== project.id) throw httpError(403, 'This action is unauthorized.');
+  }
+}

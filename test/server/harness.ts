@@ -1,0 +1,112 @@
+// Runs the real collector app on a temporary SQLite file over real HTTP, with a clock the test moves.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createApp, ensureDemoProject } from '../../server/app.js';
+import { type Config, loadConfig } from '../../server/config.js';
+import { openStore, type Project, type Store } from '../../server/store.js';
+
+export const V1 = '/api/services/analytics/v1';
+
+export interface Collector {
+  url: string;
+  config: Config;
+  store: Store;
+  project: Project;
+  /** The test's clock (ms); move it with `clock.now = ...`. */
+  clock: { now: number };
+  errors: unknown[];
+  post(path: string, body: unknown, headers?: Record<string, string>): Promise<Answer>;
+  /** Reads with the demo project's token. */
+  read(path: string, body: unknown, token?: string): Promise<Answer>;
+  /** Mints a session through /session and returns its identifier. */
+  session(extra?: Record<string, unknown>, headers?: Record<string, string>): Promise<string>;
+  close(): Promise<void>;
+}
+
+export interface Answer {
+  status: number;
+  headers: Headers;
+  // biome-ignore lint/suspicious/noExplicitAny: assertions walk JSON answers of many shapes
+  body: any;
+}
+
+export async function answerOf(res: Response): Promise<Answer> {
+  const text = await res.text();
+  let body: unknown = text;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    // not JSON: keep the text
+  }
+  return { status: res.status, headers: res.headers, body };
+}
+
+export async function startCollector(
+  env: Record<string, string> = {},
+  opts: { rootDir?: string; startAt?: number } = {},
+): Promise<Collector> {
+  const dir = mkdtempSync(join(tmpdir(), 'spoor-test-'));
+  const config = loadConfig({ SPOOR_DATA: dir, ...env }, opts.rootDir);
+  const store = openStore(config.dbFile);
+  const project = ensureDemoProject(config, store);
+  const clock = { now: opts.startAt ?? Date.now() };
+  const errors: unknown[] = [];
+  const server: Server = createServer(
+    createApp({ config, store, now: () => clock.now, logError: (_m, e) => errors.push(e) }),
+  );
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+
+  const post = async (path: string, body: unknown, headers: Record<string, string> = {}) =>
+    answerOf(
+      await fetch(url + path, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', ...headers },
+        body:
+          typeof body === 'string'
+            ? body
+            : body instanceof Uint8Array
+              ? new Uint8Array(body)
+              : JSON.stringify(body),
+      }),
+    );
+
+  const c: Collector = {
+    url,
+    config,
+    store,
+    project,
+    clock,
+    errors,
+    post,
+    read: (path, body, token = project.api_token) => post(path, body, { Authorization: `Bearer ${token}` }),
+    async session(extra = {}, headers = {}) {
+      const a = await post(
+        `${V1}/session`,
+        { project: project.public_key, url: 'https://shop.test/', ...extra },
+        headers,
+      );
+      if (a.status !== 200) throw new Error(`session: ${a.status} ${JSON.stringify(a.body)}`);
+      return a.body.sessionIdentifier as string;
+    },
+    async close() {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      store.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+  return c;
+}
+
+/** A custom event as the snippet sends it (CONTRACT.md section 6). */
+export function custom(tag: string, payload: unknown, timestamp: number) {
+  return { type: 5, data: { tag, payload }, timestamp };
+}
+
+export function visit(url: string, timestamp: number, navigation = 'load') {
+  return custom('visit', { url, referrer: '', title: 'Page', navigation }, timestamp);
+}
