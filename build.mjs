@@ -1,0 +1,151 @@
+// Builds the snippet and states its size (STYLE.md 10): raw, gzip and brotli bytes of every file,
+// failing when a file is over its budget. `node build.mjs`.
+
+import { execFileSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
+import { build } from 'esbuild';
+
+const dist = 'dist';
+const gz = (bytes) => gzipSync(bytes, { level: 9 }).length;
+const br = (bytes) => brotliCompressSync(bytes, { params: { [constants.BROTLI_PARAM_QUALITY]: 11 } }).length;
+
+// The recorder may cost at most this much more than @rrweb/record bundled alone (issue 2).
+const RECORDER_SLACK = 1.1;
+
+/** Gzip budgets in bytes, by file name; `recorder` is filled in from the reference below. */
+const budgets = [
+  { match: /^spoor\.min\.js$/, gzip: 6 * 1024, why: 'the script tag: 6 KB gzip (issue 2)' },
+  { match: /^spoor\.recorder\.min\.js$/, gzip: 'recorder', why: '@rrweb/record alone + 10%' },
+  { match: /^spoor\.vitals\.min\.js$/, gzip: 3 * 1024, why: 'web-vitals and our reporting' },
+  { match: /^index\.js$/, gzip: 6 * 1024, why: 'npm entry: same code as spoor.min.js' },
+  { match: /^chunks\/recorder-.*\.js$/, gzip: 'recorder', why: '@rrweb/record alone + 10%' },
+  { match: /^chunks\/vitals-.*\.js$/, gzip: 3 * 1024, why: 'npm vitals chunk' },
+  { match: /^chunks\/chunk-.*\.js$/, gzip: 4 * 1024, why: 'npm shared chunk' },
+  { match: /\.d\.ts$/, gzip: 4 * 1024, why: 'type declarations' },
+];
+
+const browser = {
+  bundle: true,
+  platform: 'browser',
+  target: 'es2019',
+  legalComments: 'none',
+  logLevel: 'warning',
+};
+// `_`-prefixed properties are internal and mangled; never in a bundle holding rrweb, whose
+// serialized nodes carry `_cssText` and friends on the wire.
+const mangled = { mangleProps: /^_/ };
+
+async function main() {
+  rmSync(dist, { recursive: true, force: true });
+  const started = Date.now();
+
+  // What @rrweb/record costs on its own, minified the same way, as the recorder's yardstick.
+  const reference = await build({
+    ...browser,
+    stdin: {
+      contents: "import { record } from '@rrweb/record'; window.rrwebRecord = record;",
+      resolveDir: '.',
+    },
+    format: 'iife',
+    minify: true,
+    write: false,
+  });
+  const referenceGzip = gz(reference.outputFiles[0].contents);
+
+  await Promise.all([
+    build({
+      ...browser,
+      ...mangled,
+      entryPoints: ['src/script.ts'],
+      outfile: `${dist}/spoor.min.js`,
+      format: 'iife',
+      minify: true,
+    }),
+    build({
+      ...browser,
+      entryPoints: ['src/recorder-entry.ts'],
+      outfile: `${dist}/spoor.recorder.min.js`,
+      format: 'iife',
+      minify: true,
+    }),
+    build({
+      ...browser,
+      ...mangled,
+      entryPoints: ['src/vitals-entry.ts'],
+      outfile: `${dist}/spoor.vitals.min.js`,
+      format: 'iife',
+      minify: true,
+    }),
+    // npm: ES module with the recorder and vitals split into chunks behind dynamic import().
+    build({
+      ...browser,
+      entryPoints: ['src/index.ts'],
+      outdir: dist,
+      format: 'esm',
+      splitting: true,
+      chunkNames: 'chunks/[name]-[hash]',
+      target: 'es2020',
+      minify: true,
+    }),
+  ]);
+  execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json'], {
+    stdio: 'inherit',
+  });
+
+  const files = walk(dist).filter((file) => /\.(js|d\.ts)$/.test(file));
+  const failures = [];
+  const rows = [['file', 'raw', 'gzip', 'brotli', 'budget (gzip)']];
+  for (const file of files) {
+    const name = relative(dist, file);
+    const bytes = readFileSync(file);
+    const sizes = { raw: bytes.length, gzip: gz(bytes), brotli: br(bytes) };
+    const budget = budgets.find((b) => b.match.test(name));
+    if (!budget) {
+      failures.push(`${name}: no budget written in build.mjs`);
+      continue;
+    }
+    const limit = budget.gzip === 'recorder' ? Math.floor(referenceGzip * RECORDER_SLACK) : budget.gzip;
+    if (name.endsWith('.d.ts') && !name.startsWith('index')) continue; // one row for the public types
+    rows.push([name, sizes.raw, sizes.gzip, sizes.brotli, `${limit} (${budget.why})`]);
+    if (sizes.gzip > limit) failures.push(`${name}: ${sizes.gzip} B gzip is over its budget of ${limit} B`);
+  }
+  rows.push([
+    '@rrweb/record alone (reference)',
+    reference.outputFiles[0].contents.length,
+    referenceGzip,
+    br(reference.outputFiles[0].contents),
+    '',
+  ]);
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((row) => String(row[i]).length)));
+  for (const row of rows) {
+    console.log(
+      row
+        .map((cell, i) =>
+          i === 0 || i === 4 ? String(cell).padEnd(widths[i]) : String(cell).padStart(widths[i]),
+        )
+        .join('  '),
+    );
+  }
+  console.log(`built in ${Date.now() - started} ms`);
+  for (const failure of failures) console.error(`over budget: ${failure}`);
+  // SPOOR_ALLOW_OVER_BUDGET=1 still prints the failures but lets the demo and e2e run on the build.
+  if (failures.length > 0 && process.env.SPOOR_ALLOW_OVER_BUDGET !== '1') process.exit(1);
+
+  if (existsSync('demo/build.mjs')) {
+    await (await import('./demo/build.mjs')).buildDemo();
+  }
+}
+
+function walk(dir) {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    return statSync(path).isDirectory() ? (name === 'demo' ? [] : walk(path)) : [path];
+  });
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});

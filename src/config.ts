@@ -1,0 +1,140 @@
+// The snippet's configuration: one typed object with documented defaults (STYLE.md 7). `init(options)`
+// and the script tag's `data-*` attributes are merged over the same DEFAULTS.
+
+import type { DebugEvent } from './debug';
+import type { Goal } from './goals';
+
+export type { Goal };
+
+/** Whether the visitor agreed to be tracked. */
+export type Consent = 'granted' | 'pending' | 'denied';
+
+export interface Options {
+  /** Base URL of the collector, e.g. `https://collector.example.com/api`. Required. */
+  endpoint: string;
+  /** Public project key, used to mint session identifiers. Not needed with `sessionIdentifier`.
+   * @default '' */
+  project?: string;
+  /** A session identifier rendered into the page by a backend that shares the collector's key.
+   * @default undefined (the snippet mints one) */
+  sessionIdentifier?: string;
+  /** Milliseconds between two flushes of the pending batch.
+   * @default 5000 */
+  flushInterval?: number;
+  /** A batch is sent as soon as its serialized JSON reaches this many bytes.
+   * @default 50000 */
+  maxBatchBytes?: number;
+  /** Gzip bodies over 1 KB with `CompressionStream` when the browser has it.
+   * @default true */
+  compress?: boolean;
+  /** `text/plain` needs no CORS preflight; `application/json` sends uncompressed JSON with that header.
+   * @default 'text/plain' */
+  contentType?: 'text/plain' | 'application/json';
+  /** Record the page with rrweb. `false`: analytics only (visits, goals, vitals, events).
+   * @default true */
+  record?: boolean;
+  /** CSS selector of elements whose text is masked, added to the class `spoor-mask`.
+   * @default '' */
+  mask?: string;
+  /** CSS selector of elements left out of the recording, added to the class `spoor-block`.
+   * @default '' */
+  block?: string;
+  /** Mask the value of every input. Password fields are never recorded, whatever this says.
+   * @default true */
+  maskAllInputs?: boolean;
+  /** `pending` records and sends nothing until `consent(true)`; `denied` stops everything.
+   * @default 'granted' */
+  consent?: Consent;
+  /** Track nothing when the browser sends the Global Privacy Control signal.
+   * @default true */
+  respectGlobalPrivacyControl?: boolean;
+  /** Track nothing when the browser sends Do Not Track.
+   * @default false */
+  respectDoNotTrack?: boolean;
+  /** Share of sessions tracked, 0..1, decided once per session.
+   * @default 1 */
+  sampleRate?: number;
+  /** Track even when `navigator.webdriver` says the browser is automated.
+   * @default false */
+  allowAutomation?: boolean;
+  /** Treat changes of `location.hash` as new visits (hash-routed single-page apps).
+   * @default false */
+  hashRoutes?: boolean;
+  /** Conversion goals.
+   * @default [] */
+  goals?: Goal[];
+  /** Report Core Web Vitals (loaded lazily as a second file).
+   * @default true */
+  vitals?: boolean;
+  /** Log debug events and errors to the console.
+   * @default false */
+  debug?: boolean;
+  /** Called with every error the snippet catches; the snippet never throws into the page.
+   * @default undefined */
+  onError?: (error: unknown) => void;
+  /** Called with every debug event (see `DebugEvent`).
+   * @default undefined */
+  onDebug?: (event: DebugEvent) => void;
+  /** Bytes of undelivered batches kept for later pages; the oldest are dropped beyond it.
+   * @default 5000000 */
+  outboxMaxBytes?: number;
+}
+
+/** Options with every default filled in. */
+export type Config = Required<Omit<Options, 'sessionIdentifier' | 'onError' | 'onDebug'>> &
+  Pick<Options, 'sessionIdentifier' | 'onError' | 'onDebug'>;
+
+export const DEFAULTS: Omit<Config, 'endpoint'> = {
+  project: '',
+  flushInterval: 5000,
+  maxBatchBytes: 50000,
+  compress: true,
+  contentType: 'text/plain',
+  record: true,
+  mask: '',
+  block: '',
+  maskAllInputs: true,
+  consent: 'granted',
+  respectGlobalPrivacyControl: true,
+  respectDoNotTrack: false,
+  sampleRate: 1,
+  allowAutomation: false,
+  hashRoutes: false,
+  goals: [],
+  vitals: true,
+  debug: false,
+  outboxMaxBytes: 5000000,
+};
+
+/** Merges options over the defaults, ignoring `undefined` values, and strips a trailing slash. */
+export function resolveConfig(options: Options): Config {
+  const config = { ...DEFAULTS } as Config;
+  for (const key in options) {
+    const value = options[key as keyof Options];
+    if (value !== undefined) (config as unknown as Record<string, unknown>)[key] = value;
+  }
+  config.endpoint = String(config.endpoint || '').replace(/\/+$/, '');
+  return config;
+}
+
+/**
+ * Reads options from a script element's `data-*` attributes (kebab-case: `data-flush-interval`).
+ * Numbers and booleans are converted after the type of their default; `data-goals` is JSON.
+ */
+export function readDataAttributes(element: HTMLElement): Options {
+  const options: Record<string, unknown> = {};
+  const data = element.dataset;
+  for (const key in data) {
+    const text = data[key] as string;
+    const fallback = (DEFAULTS as Record<string, unknown>)[key];
+    options[key] =
+      typeof fallback === 'number'
+        ? Number(text)
+        : typeof fallback === 'boolean'
+          ? text !== 'false' && text !== '0'
+          : key === 'goals'
+            ? JSON.parse(text)
+            : text;
+  }
+  return options as unknown as Options;
+}

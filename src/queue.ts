@@ -1,0 +1,96 @@
+// The batcher: events waiting to be sent, kept as their JSON text with its UTF-8 byte length, so that
+// batch sizes are exact (TextEncoder bytes, not string length) and bodies are built by joining.
+
+import type { WireEvent } from './types';
+
+/** One event serialized once. */
+export interface Pending {
+  json: string;
+  bytes: number;
+}
+
+const encoder = /* @__PURE__ */ new TextEncoder();
+
+export function byteLength(text: string): number {
+  return encoder.encode(text).length;
+}
+
+/** The /track body (CONTRACT.md section 1) from events already serialized. */
+export function buildBody(
+  sessionIdentifier: string,
+  timer: number | null,
+  events: string[],
+  userAgent: string,
+): string {
+  return `{"sessionIdentifier":${JSON.stringify(sessionIdentifier)},"timer":${timer},"events":[${events.join(',')}],"userAgent":${JSON.stringify(userAgent)}}`;
+}
+
+/**
+ * Splits events, in order, into runs whose body stays within maxBytes given the body's fixed
+ * `overhead` (its size with no events). An event too big even alone gets a run of its own.
+ */
+export function splitByBytes<T extends { bytes: number }>(
+  items: T[],
+  maxBytes: number,
+  overhead: number,
+): T[][] {
+  const runs: T[][] = [];
+  let run: T[] = [];
+  let size = overhead;
+  for (const item of items) {
+    const added = item.bytes + (run.length > 0 ? 1 : 0); // the comma between events
+    if (run.length > 0 && size + added > maxBytes) {
+      runs.push(run);
+      run = [];
+      size = overhead;
+    }
+    size += item.bytes + (run.length > 0 ? 1 : 0);
+    run.push(item);
+  }
+  if (run.length > 0) runs.push(run);
+  return runs;
+}
+
+export interface Queue {
+  /** Adds an event; true when the pending events reached maxBatchBytes and should be sent now. */
+  add(event: WireEvent): boolean;
+  /** Removes and returns everything pending, oldest first. */
+  take(): Pending[];
+  /** Puts events back at the front (their send could not be started). */
+  restore(items: Pending[]): void;
+  size(): { events: number; bytes: number };
+  clear(): void;
+}
+
+export function createQueue(maxBatchBytes: number): Queue {
+  // Pending events, oldest first, and the sum of their bytes plus separating commas.
+  let items: Pending[] = [];
+  let bytes = 0;
+  const recount = () => {
+    bytes = items.reduce((sum, item) => sum + item.bytes, 0) + Math.max(0, items.length - 1);
+  };
+  return {
+    add(event) {
+      const json = JSON.stringify(event);
+      const item = { json, bytes: byteLength(json) };
+      bytes += item.bytes + (items.length > 0 ? 1 : 0);
+      items.push(item);
+      return bytes >= maxBatchBytes;
+    },
+    take() {
+      const out = items;
+      items = [];
+      bytes = 0;
+      return out;
+    },
+    restore(back) {
+      items = back.concat(items);
+      recount();
+    },
+    size: () => ({ events: items.length, bytes }),
+    clear() {
+      items = [];
+      bytes = 0;
+    },
+  };
+}

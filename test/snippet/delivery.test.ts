@@ -1,0 +1,213 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { createDebug, type DebugEvent } from '../../src/debug';
+import { createDelivery, makeBatch } from '../../src/delivery';
+import { buildBody } from '../../src/queue';
+import { createRateLimit } from '../../src/ratelimit';
+import { createTransport } from '../../src/transport';
+import { fakeFetch, fakeOutbox, type Reply } from './fake-network';
+
+const url = 'https://c.example/api/services/analytics/v1/track';
+
+function setup(reply: (index: number) => Reply, remint = vi.fn(async () => 'sid-new')) {
+  const net = fakeFetch((_, i) => reply(i));
+  const outbox = fakeOutbox();
+  const debug = createDebug(false);
+  const events: DebugEvent[] = [];
+  debug.subscribe((e) => events.push(e));
+  const onDropped = vi.fn();
+  const report = vi.fn();
+  const delivery = createDelivery({
+    transport: createTransport({ url, contentType: 'text/plain', compress: false, fetch: net.fetch }),
+    outbox,
+    rate: createRateLimit(),
+    debug,
+    report,
+    remint,
+    onDropped,
+    random: () => 0.5,
+  });
+  return { net, outbox, delivery, events, onDropped, report, remint };
+}
+
+const batchOf = (names: string[], sid = 'sid-1') => {
+  const events = names.map((name, i) =>
+    JSON.stringify({ type: 5, data: { tag: 'event', payload: { name } }, timestamp: i }),
+  );
+  return makeBatch(buildBody(sid, 1, events, 'UA'), events.length, Date.now());
+};
+
+describe('delivery', () => {
+  beforeEach(() => {
+    vi.useFakeTimers({ now: 1_700_000_000_000 });
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('sends batches one at a time, in order', async () => {
+    const { net, delivery } = setup(() => ({ status: 200 }));
+    const a = batchOf(['a']);
+    const b = batchOf(['b']);
+    await Promise.all([delivery.send(a), delivery.send(b)]);
+    expect(net.requests.map((r) => r.text)).toEqual([a.body, b.body]);
+  });
+
+  it('keeps a batch that met a network error in the outbox and resends the same bytes later', async () => {
+    const { net, delivery, outbox } = setup((i) => (i === 0 ? 'network-error' : { status: 200 }));
+    const a = batchOf(['a']);
+    await delivery.send(a);
+    expect([...outbox.batches.keys()]).toEqual([a.id]);
+    await vi.advanceTimersByTimeAsync(2000);
+    expect(net.requests).toHaveLength(2);
+    expect(net.requests[1]?.text).toBe(a.body);
+    expect(outbox.batches.size).toBe(0);
+  });
+
+  it('queues later batches behind one kept in the outbox so the order holds', async () => {
+    const { net, delivery } = setup((i) => (i === 0 ? { status: 503 } : { status: 200 }));
+    const a = batchOf(['a']);
+    const b = batchOf(['b']);
+    await delivery.send(a);
+    await delivery.send(b);
+    expect(net.requests).toHaveLength(1);
+    await vi.advanceTimersByTimeAsync(5000);
+    expect(net.requests.map((r) => r.text)).toEqual([a.body, a.body, b.body]);
+  });
+
+  it('resends what an earlier page left in the outbox', async () => {
+    const { net, delivery, outbox } = setup(() => ({ status: 200 }));
+    const left = batchOf(['left behind']);
+    await outbox.put({ id: left.id, body: left.body, createdAt: left.createdAt, bytes: left.bytes });
+    await delivery.drain();
+    expect(net.requests.map((r) => r.text)).toEqual([left.body]);
+    expect(outbox.batches.size).toBe(0);
+  });
+
+  it('does not drain while another tab holds the outbox lock', async () => {
+    const { net, delivery, outbox } = setup(() => ({ status: 200 }));
+    const left = batchOf(['x']);
+    await outbox.put({ id: left.id, body: left.body, createdAt: left.createdAt, bytes: left.bytes });
+    outbox.locked = true;
+    await delivery.drain();
+    expect(net.requests).toHaveLength(0);
+    outbox.locked = false;
+    await vi.advanceTimersByTimeAsync(5000);
+    expect(net.requests).toHaveLength(1);
+  });
+
+  it('waits Retry-After seconds after a 429 and keeps the batch meanwhile', async () => {
+    const { net, delivery, events } = setup((i) =>
+      i === 0 ? { status: 429, headers: { 'Retry-After': '30' } } : { status: 200 },
+    );
+    const a = batchOf(['a']);
+    await delivery.send(a);
+    await vi.advanceTimersByTimeAsync(29_000);
+    expect(net.requests).toHaveLength(1);
+    await vi.advanceTimersByTimeAsync(2_000);
+    expect(net.requests).toHaveLength(2);
+    expect(net.requests[1]?.text).toBe(a.body);
+    expect(events.find((e) => e.kind === 'batch' && e.status === 429)).toMatchObject({ retryAfter: 30_000 });
+  });
+
+  it('waits until the HTTP date of Retry-After after a 429', async () => {
+    const later = new Date(Date.now() + 90_000).toUTCString();
+    const { net, delivery } = setup((i) =>
+      i === 0 ? { status: 429, headers: { 'Retry-After': later } } : { status: 200 },
+    );
+    await delivery.send(batchOf(['a']));
+    // A second batch must not slip past the pause either.
+    void delivery.send(batchOf(['b']));
+    await vi.advanceTimersByTimeAsync(85_000);
+    expect(net.requests).toHaveLength(1);
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(net.requests).toHaveLength(3);
+  });
+
+  it('sends nothing at page hide while a 429 pause lasts, keeping the batch for later', async () => {
+    const { net, delivery, outbox } = setup((i) =>
+      i === 0 ? { status: 429, headers: { 'Retry-After': '60' } } : { status: 200 },
+    );
+    await delivery.send(batchOf(['a']));
+    const b = batchOf(['b']);
+    delivery.hide([b]);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(net.requests).toHaveLength(1);
+    expect(outbox.batches.has(b.id)).toBe(true);
+  });
+
+  it('mints a new identifier after a 422 on sessionIdentifier and resends once under it', async () => {
+    const rejected = { status: 422, body: '{"message":"bad","errors":{"sessionIdentifier":["expired"]}}' };
+    const { net, delivery, remint } = setup((i) => (i === 0 ? rejected : { status: 200 }));
+    const a = batchOf(['a', 'b'], 'sid-old');
+    await delivery.send(a);
+    expect(remint).toHaveBeenCalledWith('sid-old');
+    const resent = JSON.parse(net.requests[1]?.text ?? '{}');
+    expect(resent.sessionIdentifier).toBe('sid-new');
+    expect(resent.events).toEqual(JSON.parse(a.body).events);
+  });
+
+  it('drops a batch whose new identifier is rejected again, and asks for a full snapshot', async () => {
+    const rejected = { status: 422, body: '{"message":"bad","errors":{"sessionIdentifier":["expired"]}}' };
+    const { net, delivery, remint, onDropped, events } = setup(() => rejected);
+    await delivery.send(batchOf(['a']));
+    expect(remint).toHaveBeenCalledTimes(1);
+    expect(net.requests).toHaveLength(2);
+    expect(onDropped).toHaveBeenCalledTimes(1);
+    expect(events.find((e) => e.kind === 'drop')).toMatchObject({ reason: 'rejected', count: 1 });
+  });
+
+  it('splits a batch in two after a 413 and drops a single event that is still too big', async () => {
+    const { net, delivery, onDropped, events } = setup((i) => {
+      const text = net.requests[i]?.text ?? '';
+      return text.includes('huge') ? { status: 413 } : { status: 200 };
+    });
+    await delivery.send(batchOf(['a', 'b', 'huge', 'c']));
+    const sent = net.requests.map((r) =>
+      JSON.parse(r.text).events.map((e: { data: { payload: { name: string } } }) => e.data.payload.name),
+    );
+    expect(sent).toEqual([['a', 'b', 'huge', 'c'], ['a', 'b'], ['huge', 'c'], ['huge'], ['c']]);
+    expect(onDropped).toHaveBeenCalledTimes(1);
+    expect(events.find((e) => e.kind === 'drop')).toMatchObject({ reason: 'over-size', count: 1 });
+  });
+
+  it('drops a batch after another 4xx with a reason and reports it', async () => {
+    const { delivery, report, outbox, onDropped } = setup(() => ({ status: 400 }));
+    await delivery.send(batchOf(['a']));
+    expect(report).toHaveBeenCalledWith(
+      expect.objectContaining({ message: expect.stringMatching(/HTTP 400/) }),
+    );
+    expect(outbox.batches.size).toBe(0);
+    expect(onDropped).toHaveBeenCalled();
+  });
+
+  it('at page hide sends at once with keepalive and keeps a copy until the answer', async () => {
+    let answer: (() => void) | undefined;
+    const outbox = fakeOutbox();
+    const requests: RequestInit[] = [];
+    const fetch = ((_: unknown, init: RequestInit) => {
+      requests.push(init);
+      return new Promise<Response>((resolve) => {
+        answer = () => resolve(new Response('{"status":true}', { status: 200 }));
+      });
+    }) as typeof globalThis.fetch;
+    const delivery = createDelivery({
+      transport: createTransport({ url, contentType: 'text/plain', compress: true, fetch }),
+      outbox,
+      rate: createRateLimit(),
+      debug: createDebug(false),
+      report: () => {},
+      remint: async () => 'x',
+      onDropped: () => {},
+    });
+    const a = batchOf(['bye']);
+    delivery.hide([a]);
+    expect(requests).toHaveLength(1); // started synchronously
+    expect(requests[0]?.keepalive).toBe(true);
+    expect(requests[0]?.body).toBe(a.body); // no async compression while the page goes away
+    await vi.advanceTimersByTimeAsync(0);
+    expect(outbox.batches.has(a.id)).toBe(true);
+    answer?.();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(outbox.batches.has(a.id)).toBe(false);
+  });
+});
