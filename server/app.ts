@@ -5,6 +5,7 @@ import { parseJsonObject, readBody } from './body.js';
 import type { Config } from './config.js';
 import { corsHeaders, originAllowed, preflightHeaders } from './cors.js';
 import { type Headers, HttpError, httpError } from './errors.js';
+import type { FlameupRelay } from './flameup.js';
 import { createRateLimiter, type RateDecision, rateHeaders } from './ratelimit.js';
 import type { Deps, Route, RouteContext } from './routes/context.js';
 import { eventsRoute } from './routes/events.js';
@@ -23,6 +24,8 @@ export interface AppOptions {
   now?: () => number;
   /** Where 5xx details go; never to the client. */
   logError?: (message: string, error: unknown) => void;
+  /** The Flameup relay (server/flameup.ts); /track hands it each stored batch's custom events. */
+  flameup?: FlameupRelay;
 }
 
 /** How a route is guarded: public routes are limited per client IP, read routes need a token. */
@@ -75,7 +78,13 @@ export function createApp(options: AppOptions): RequestListener {
   const { config, store } = options;
   const now = options.now ?? Date.now;
   const logError = options.logError ?? ((message, error) => console.error(message, error));
-  const deps: Deps = { config, store, now, faults: { status: 0, until: 0 } };
+  const deps: Deps = {
+    config,
+    store,
+    now,
+    faults: { status: 0, until: 0 },
+    ...(options.flameup ? { flameup: options.flameup } : {}),
+  };
   const limiters = {
     track: createRateLimiter({ limit: config.trackLimit, now }),
     session: createRateLimiter({ limit: config.trackLimit, now }),

@@ -6,6 +6,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BodyLimits } from './body.js';
 import { generateKey, parseKey } from './crypto.js';
+import { DEFAULT_FLAMEUP_URL } from './flameup.js';
 
 export interface Config {
   /** 0 picks a free port. */
@@ -32,6 +33,10 @@ export interface Config {
   limits: BodyLimits;
   /** The repository root: `dist/` and `demo/` are served from here. */
   rootDir: string;
+  /** The demo project's Flameup API key (SPOOR_FLAMEUP_API_KEY); null: no relay for it. */
+  flameupApiKey: string | null;
+  /** Flameup's track URL (SPOOR_FLAMEUP_URL). */
+  flameupUrl: string;
 }
 
 interface Saved {
@@ -95,5 +100,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, rootDir: string
       maxDepth: intEnv(env, 'SPOOR_MAX_JSON_DEPTH', 512),
     },
     rootDir,
+    flameupApiKey: env.SPOOR_FLAMEUP_API_KEY || null,
+    flameupUrl: env.SPOOR_FLAMEUP_URL || DEFAULT_FLAMEUP_URL,
   };
 }

@@ -4,12 +4,20 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createApp, ensureDemoProject } from './app.js';
 import { loadConfig } from './config.js';
+import { createFlameupRelay } from './flameup.js';
 import { openStore } from './store.js';
 
 const config = loadConfig(process.env);
 const store = openStore(config.dbFile);
 const project = ensureDemoProject(config, store);
-const server = createServer(createApp({ config, store }));
+// The demo project's Flameup setting follows the environment; the key never leaves this process.
+const flameup = createFlameupRelay({ db: store.db });
+flameup.configure(
+  project.id,
+  config.flameupApiKey ? { apiKey: config.flameupApiKey, url: config.flameupUrl } : null,
+);
+flameup.start();
+const server = createServer(createApp({ config, store, flameup }));
 
 server.listen(config.port, () => {
   const { port } = server.address() as AddressInfo;
@@ -30,8 +38,11 @@ function stop(signal: string): void {
   }, 10_000);
   force.unref();
   server.close(() => {
-    store.close();
-    process.exit(0);
+    // Forwards in flight finish (or stay queued) before the database closes.
+    void flameup.stop().finally(() => {
+      store.close();
+      process.exit(0);
+    });
   });
   // Idle keep-alive sockets would otherwise hold close() open until they time out.
   server.closeIdleConnections();

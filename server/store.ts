@@ -561,6 +561,9 @@ export function openStore(file: string) {
       db.close();
     },
 
+    /** The database handle, for the one other store module with tables of its own (flameup-store.ts). */
+    db,
+
     /** Creates the project or updates its token and origins; keyed by the public key. */
     ensureProject(p: {
       publicKey: string;

@@ -2,6 +2,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Config } from '../config.js';
 import { fieldError, httpError, validationError } from '../errors.js';
+import type { FlameupRelay } from '../flameup.js';
 import { type IdentifierClaims, readIdentifier } from '../identifier.js';
 import type { Project, SessionRecord, Store } from '../store.js';
 
@@ -11,6 +12,8 @@ export interface Deps {
   now: () => number;
   /** Fault switch state (SPOOR_TEST_FAULTS=1 only): /track answers `status` until `until` (ms). */
   faults: { status: number; until: number };
+  /** Forwards named events of identified sessions to Flameup; absent when not wired. */
+  flameup?: FlameupRelay;
 }
 
 export interface RouteContext {

@@ -1,6 +1,7 @@
 // POST /api/services/analytics/v1/track: one batch of a tab's events, stored before the 200.
 import { createHash } from 'node:crypto';
 import { httpError, validationError } from '../errors.js';
+import { customEventsOf } from '../flameup.js';
 import type { IncomingEvent } from '../store.js';
 import { rules, toNumber, validate } from '../validate.js';
 import { type Deps, invalidIdentifier, liveSession, type Route } from './context.js';
@@ -55,15 +56,28 @@ export function trackRoute(deps: Deps): Route {
     const live = liveSession(deps, input.sessionIdentifier as string, ctx.nowMs);
     if (!live) throw invalidIdentifier();
 
-    deps.store.insertBatch({
-      hash,
-      sessionId: live.session.id,
-      tab: live.claims.w,
-      timer: input.timer === undefined || input.timer === null ? null : toNumber(input.timer),
-      events: (input.events ?? []) as IncomingEvent[],
-      userAgent: typeof input.userAgent === 'string' ? input.userAgent : null,
-      nowMs: ctx.nowMs,
-    });
+    const events = (input.events ?? []) as IncomingEvent[];
+    // One transaction: the relay's rows commit with the batch or not at all. The relay only writes
+    // here; it sends to Flameup after the commit, off the request path.
+    deps.store.db.transaction(() => {
+      const stored = deps.store.insertBatch({
+        hash,
+        sessionId: live.session.id,
+        tab: live.claims.w,
+        timer: input.timer === undefined || input.timer === null ? null : toNumber(input.timer),
+        events,
+        userAgent: typeof input.userAgent === 'string' ? input.userAgent : null,
+        nowMs: ctx.nowMs,
+      });
+      if (!stored.duplicate) {
+        deps.flameup?.ingest(
+          live.session.project_id,
+          live.session.id,
+          customEventsOf(events),
+          hash.toString('hex'),
+        );
+      }
+    })();
     return { body: { status: true } };
   };
 }
