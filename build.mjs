@@ -1,5 +1,14 @@
 // Builds the snippet and states its size (STYLE.md 10): raw, gzip and brotli bytes of every file,
 // failing when a file is over its budget. `node build.mjs`.
+//
+// Why the snippet is split: a site owner's script tag must cost a few kilobytes until recording starts
+// (issue 2: 6 KB gzip), and the whole core (session, queue, transport, delivery, outbox, observers)
+// cannot fit in that with every feature. So spoor.min.js is a bootstrap (src/bootstrap.ts) that reads
+// the options, queues the page's calls and decides whether the page is tracked at all (privacy
+// signals, consent, sampling); only then does it load spoor.core.min.js, which loads the recorder and
+// web-vitals in turn. A page that is opted out, waits for consent or is sampled out pays for the
+// bootstrap alone. The npm build splits the same way: index.js holds the bootstrap and import()s the
+// core, so its budget counts index.js with the chunks it imports statically.
 
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
@@ -13,13 +22,18 @@ const br = (bytes) => brotliCompressSync(bytes, { params: { [constants.BROTLI_PA
 
 // The recorder may cost at most this much more than @rrweb/record bundled alone (issue 2).
 const RECORDER_SLACK = 1.1;
+// The core measured 10.9 KB gzip when it was split off (spoor.core.min.js, 10,939 B); its budget leaves
+// about 10% headroom, so that growth is a decision rather than an accident.
+const CORE_BUDGET = 12 * 1024;
 
 /** Gzip budgets in bytes, by file name; `recorder` is filled in from the reference below. */
 const budgets = [
   { match: /^spoor\.min\.js$/, gzip: 6 * 1024, why: 'the script tag: 6 KB gzip (issue 2)' },
+  { match: /^spoor\.core\.min\.js$/, gzip: CORE_BUDGET, why: 'the core, loaded once tracked' },
   { match: /^spoor\.recorder\.min\.js$/, gzip: 'recorder', why: '@rrweb/record alone + 10%' },
   { match: /^spoor\.vitals\.min\.js$/, gzip: 3 * 1024, why: 'web-vitals and our reporting' },
-  { match: /^index\.js$/, gzip: 6 * 1024, why: 'npm entry: same code as spoor.min.js' },
+  { match: /^index\.js$/, gzip: 6 * 1024, why: 'npm entry + its static chunks: the bootstrap' },
+  { match: /^chunks\/tracker-.*\.js$/, gzip: CORE_BUDGET, why: 'npm core chunk, loaded once tracked' },
   { match: /^chunks\/recorder-.*\.js$/, gzip: 'recorder', why: '@rrweb/record alone + 10%' },
   { match: /^chunks\/vitals-.*\.js$/, gzip: 3 * 1024, why: 'npm vitals chunk' },
   { match: /^chunks\/chunk-.*\.js$/, gzip: 4 * 1024, why: 'npm shared chunk' },
@@ -54,12 +68,20 @@ async function main() {
   });
   const referenceGzip = gz(reference.outputFiles[0].contents);
 
-  await Promise.all([
+  const [, , , , npm] = await Promise.all([
     build({
       ...browser,
       ...mangled,
       entryPoints: ['src/script.ts'],
       outfile: `${dist}/spoor.min.js`,
+      format: 'iife',
+      minify: true,
+    }),
+    build({
+      ...browser,
+      ...mangled,
+      entryPoints: ['src/core-entry.ts'],
+      outfile: `${dist}/spoor.core.min.js`,
       format: 'iife',
       minify: true,
     }),
@@ -88,8 +110,22 @@ async function main() {
       chunkNames: 'chunks/[name]-[hash]',
       target: 'es2020',
       minify: true,
+      metafile: true,
     }),
   ]);
+  // What a page pays for `import { init } from 'spoor'` before the core loads: index.js and the
+  // chunks it imports statically (shared code lands in those, and they load with it).
+  const npmOutputs = npm.metafile.outputs;
+  const staticChunks = (file, seen = new Set()) => {
+    for (const { path, kind } of npmOutputs[file]?.imports ?? []) {
+      if (kind === 'import-statement' && !seen.has(path)) {
+        seen.add(path);
+        staticChunks(path, seen);
+      }
+    }
+    return seen;
+  };
+  const indexWith = [...staticChunks(`${dist}/index.js`)];
   execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json'], {
     stdio: 'inherit',
   });
@@ -99,7 +135,11 @@ async function main() {
   const rows = [['file', 'raw', 'gzip', 'brotli', 'budget (gzip)']];
   for (const file of files) {
     const name = relative(dist, file);
-    const bytes = readFileSync(file);
+    // index.js is measured with its static chunks; the row says so.
+    const bytes =
+      name === 'index.js'
+        ? Buffer.concat([file, ...indexWith].map((path) => readFileSync(path)))
+        : readFileSync(file);
     const sizes = { raw: bytes.length, gzip: gz(bytes), brotli: br(bytes) };
     const budget = budgets.find((b) => b.match.test(name));
     if (!budget) {
@@ -108,7 +148,9 @@ async function main() {
     }
     const limit = budget.gzip === 'recorder' ? Math.floor(referenceGzip * RECORDER_SLACK) : budget.gzip;
     if (name.endsWith('.d.ts') && !name.startsWith('index')) continue; // one row for the public types
-    rows.push([name, sizes.raw, sizes.gzip, sizes.brotli, `${limit} (${budget.why})`]);
+    const shown =
+      name === 'index.js' && indexWith.length > 0 ? `index.js + ${indexWith.length} chunk(s)` : name;
+    rows.push([shown, sizes.raw, sizes.gzip, sizes.brotli, `${limit} (${budget.why})`]);
     if (sizes.gzip > limit) failures.push(`${name}: ${sizes.gzip} B gzip is over its budget of ${limit} B`);
   }
   rows.push([
@@ -130,8 +172,7 @@ async function main() {
   }
   console.log(`built in ${Date.now() - started} ms`);
   for (const failure of failures) console.error(`over budget: ${failure}`);
-  // SPOOR_ALLOW_OVER_BUDGET=1 still prints the failures but lets the demo and e2e run on the build.
-  if (failures.length > 0 && process.env.SPOOR_ALLOW_OVER_BUDGET !== '1') process.exit(1);
+  if (failures.length > 0) process.exit(1);
 
   if (existsSync('demo/build.mjs')) {
     await (await import('./demo/build.mjs')).buildDemo();

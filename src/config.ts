@@ -42,13 +42,15 @@ export interface Options {
   /** Mask the value of every input. Password fields are never recorded, whatever this says.
    * @default true */
   maskAllInputs?: boolean;
-  /** `pending` records and sends nothing until `consent(true)`; `denied` stops everything.
+  /** `pending` loads, records, stores and sends nothing until `consent(true)`; `denied` loads nothing and
+   * clears stored state.
    * @default 'granted' */
   consent?: Consent;
-  /** Track nothing when the browser sends the Global Privacy Control signal.
+  /** Record nothing when the browser sends the Global Privacy Control signal: the recorder is never
+   * loaded, while visits, conversions, vitals and named events are still sent (issue 6).
    * @default true */
   respectGlobalPrivacyControl?: boolean;
-  /** Track nothing when the browser sends Do Not Track.
+  /** Track nothing at all (load nothing beyond the bootstrap) when the browser sends Do Not Track.
    * @default false */
   respectDoNotTrack?: boolean;
   /** Share of sessions tracked, 0..1, decided once per session.

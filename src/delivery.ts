@@ -6,7 +6,7 @@
 import { classify } from './backoff';
 import type { Debug } from './debug';
 import type { Outbox, OutboxBatch } from './outbox';
-import { buildBody, byteLength } from './queue';
+import { buildBody, byteLength, NO_IDENTIFIER } from './queue';
 import type { RateLimit } from './ratelimit';
 import { randomId } from './session';
 import type { Answer, Transport } from './transport';
@@ -29,6 +29,9 @@ export interface Delivery {
   send(batch: Batch): Promise<void>;
   /** Resends batches kept in the outbox, under its lock (one tab at a time). */
   drain(): Promise<void>;
+  /** The network is back (`online`): batches waiting out a backoff go now. A 429's Retry-After still
+   * holds: the rate limit keeps that pause. */
+  wake(): Promise<void>;
   /** The page is going away: start every request now (keepalive, else beacon), copies in the outbox. */
   hide(batches: Batch[]): void;
   stop(): void;
@@ -44,6 +47,8 @@ export interface DeliveryOptions {
   remint(rejected: string): Promise<string>;
   /** A batch was dropped for good: the recording needs a new full snapshot to replay on. */
   onDropped(): void;
+  /** The identifier held now, if any: filled into kept batches made without one (NO_IDENTIFIER). */
+  identifier?: () => string | undefined;
   now?: () => number;
   random?: () => number;
   /** How long to wait before asking for the outbox lock again when another tab holds it. */
@@ -73,6 +78,10 @@ function parse(body: string): Parsed | undefined {
     return undefined;
   }
 }
+
+/** Made before any identifier arrived: must get one before it is sent. */
+const unidentified = (batch: OutboxBatch) =>
+  batch.body.startsWith(`{"sessionIdentifier":${JSON.stringify(NO_IDENTIFIER)},`);
 
 function rebuild(parsed: Parsed, events: unknown[], sessionIdentifier: string, createdAt: number): Batch {
   const body = buildBody(
@@ -134,9 +143,20 @@ export function createDelivery(opts: DeliveryOptions): Delivery {
       for (let wait = rate.wait(); wait > 0 && !stopped; wait = rate.wait()) await sleep(wait);
     }
     rate.take();
-    if (!hiding) current = batch;
     const shown = { id: batch.seq, events: batch.events, rawBytes: batch.bytes };
-    const answer = await transport.send(batch.body, batch.bytes, hiding);
+    // In flight only once its request has started: a batch still being compressed when the page goes
+    // away is sent by hide() itself, or it would be lost with the page (the collector stores a
+    // repeated body once).
+    const answer = await transport.send(
+      batch.body,
+      batch.bytes,
+      hiding,
+      hiding
+        ? undefined
+        : () => {
+            current = batch;
+          },
+    );
     const { status, retryAfter, limit, remaining, errors, error, ...how } = answer;
     debug.emit({ kind: 'batch', phase: 'sent', ...shown, ...how });
     rate.update(limit, remaining);
@@ -225,20 +245,40 @@ export function createDelivery(opts: DeliveryOptions): Delivery {
   const drainNow = async () => {
     const finished = await outbox.withLock(async () => {
       const kept: Batch[] = [];
+      // Whether a batch waits for an identifier: it and everything after it stay, in order.
+      let waiting = false;
       for (const stored of await outbox.list()) {
         const parsed = parse(stored.body);
         if (!parsed) {
           await outbox.remove(stored.id);
           continue;
         }
-        kept.push({ ...stored, seq: nextSeq++, events: parsed.events.length, stored: true });
+        let batch: Batch = { ...stored, seq: nextSeq++, events: parsed.events.length, stored: true };
+        if (parsed.sessionIdentifier === NO_IDENTIFIER) {
+          const sid = opts.identifier?.();
+          if (!sid) {
+            waiting = true;
+            break;
+          }
+          // Filled in and stored before the first send, so every retry sends the same bytes.
+          const filled = rebuild(parsed, parsed.events, sid, stored.createdAt);
+          batch = { ...filled, id: stored.id, stored: true };
+          await outbox.put({
+            id: batch.id,
+            body: batch.body,
+            createdAt: batch.createdAt,
+            bytes: batch.bytes,
+          });
+        }
+        kept.push(batch);
       }
-      const done = await process(kept);
+      const done = (await process(kept)) && !waiting;
       await showOutbox();
       return done;
     });
     if (finished === undefined) scheduleDrain(opts.lockRetryMs ?? 5000);
-    else if (finished) backlog = false;
+    // Unfinished (a retry, or a batch waiting for an identifier): later batches queue behind it.
+    else backlog = !finished;
   };
 
   const drain = () => enqueue(drainNow);
@@ -247,7 +287,7 @@ export function createDelivery(opts: DeliveryOptions): Delivery {
     send(batch) {
       queued.add(batch);
       return enqueue(async () => {
-        if (backlog) {
+        if (backlog || unidentified(batch)) {
           // Behind batches kept in the outbox: join them there so the order holds.
           await outbox.put({
             id: batch.id,
@@ -265,6 +305,10 @@ export function createDelivery(opts: DeliveryOptions): Delivery {
       });
     },
     drain,
+    wake() {
+      notBefore.clear();
+      return drain();
+    },
     hide(batches) {
       const all = [...queued, ...batches];
       queued.clear();
@@ -277,7 +321,7 @@ export function createDelivery(opts: DeliveryOptions): Delivery {
           ? Promise.resolve()
           : outbox.put({ id: batch.id, body: batch.body, createdAt: batch.createdAt, bytes: batch.bytes });
         batch.stored = true;
-        if (paused || batch === current) continue;
+        if (paused || batch === current || unidentified(batch)) continue;
         void attempt(batch, true).then(async ({ verdict }) => {
           if (verdict.kind === 'done') {
             await keeping;

@@ -1,17 +1,20 @@
-// The npm entry: `import { init } from 'spoor'`. The recorder and web-vitals sit behind dynamic
-// import() so that bundlers split them into chunks loaded only when recording or vitals start.
+// The npm entry: `import { init } from 'spoor'`. Only the bootstrap is in this file; the core, the
+// recorder and web-vitals sit behind dynamic import() so that bundlers split them into chunks loaded
+// only once the page is tracked (the core), records (the recorder) or reports vitals.
 
+import { boot } from './bootstrap';
 import type { Options } from './config';
-import { createTracker, type Tracker } from './tracker';
+import type { Tracker } from './tracker';
 
 export type { Consent, Goal, Options } from './config';
 export type { DebugEvent } from './debug';
 export type { Tracker } from './tracker';
 export type { DropReason } from './types';
 
-/** Starts Spoor in this page and returns its tracker. Never throws. */
+/** Starts Spoor in this page and returns its tracker at once; calls made before the core has loaded
+ * are queued and replayed in order. Never throws. */
 export function init(options: Options): Tracker {
-  return createTracker(options, {
+  return boot(options, () => import('./tracker').then((module) => module.createTracker), {
     recorder: () => import('./recorder').then((module) => module.startRecorder),
     vitals: () => import('./vitals').then((module) => module.startVitals),
   });

@@ -2,6 +2,9 @@
 // nothing (issue 5, "Outbox"). Storage is IndexedDB, else localStorage, else memory for the page's life.
 // The outbox never throws: a store that fails is skipped and the batch goes to the next one.
 
+// Shared with stored.ts, which clears every outbox without creating one (consent denied).
+import { OUTBOX_DB as DB_NAME, OUTBOX_KEY_PREFIX as KEY_PREFIX } from './stored';
+
 /** One undelivered batch. `body` is the exact JSON text of the first attempt: the collector recognises a
  *  repeated body by its bytes, so a retry must not re-serialise (issue 5, "Exactly once"). */
 export interface OutboxBatch {
@@ -45,9 +48,7 @@ export interface _Backend {
   delete(id: string): Promise<void>;
 }
 
-const DB_NAME = 'spoor-outbox';
 const STORE = 'batches';
-const KEY_PREFIX = 'spoor-outbox:';
 const LOCK_PREFIX = 'spoor-outbox-lock:';
 /** How long a storage lease holds without renewal: a tab that crashed frees the lock after this. */
 export const LEASE_MS = 10_000;

@@ -5,17 +5,19 @@ export type PrivacySignals = Pick<Navigator, 'doNotTrack' | 'webdriver'> & { glo
 
 /**
  * Why this browser must not be tracked at all (or recorded), before consent and sampling.
- * Checked in this order: automation (a bot is not a visitor, whatever it signals), then Global Privacy
- * Control, then Do Not Track. The caller decides what each reason stops.
+ * Checked in this order: automation (a bot is not a visitor, whatever it signals), then Do Not Track,
+ * then Global Privacy Control: the first two stop all tracking, GPC only the recording (issue 6), so a
+ * browser sending both DNT and GPC must be named for the stronger one. The caller decides what each
+ * reason stops.
  */
 export function browserOptOut(
   opts: { respectGlobalPrivacyControl: boolean; respectDoNotTrack: boolean; allowAutomation: boolean },
   nav: PrivacySignals,
 ): DropReason | null {
   if (nav.webdriver === true && !opts.allowAutomation) return 'automation';
-  if (nav.globalPrivacyControl === true && opts.respectGlobalPrivacyControl) return 'global-privacy-control';
   // Firefox before version 32 answered 'yes' instead of '1'.
   if ((nav.doNotTrack === '1' || nav.doNotTrack === 'yes') && opts.respectDoNotTrack) return 'do-not-track';
+  if (nav.globalPrivacyControl === true && opts.respectGlobalPrivacyControl) return 'global-privacy-control';
   return null;
 }
 

@@ -15,6 +15,11 @@ export function byteLength(text: string): number {
   return encoder.encode(text).length;
 }
 
+/** Stands in for the identifier of a batch made before any identifier arrived (the page went away
+ * first). Such a batch waits in the outbox and gets the next identifier before its first send; it is
+ * never sent as it is. */
+export const NO_IDENTIFIER = '';
+
 /** The /track body (CONTRACT.md section 1) from events already serialized. */
 export function buildBody(
   sessionIdentifier: string,

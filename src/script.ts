@@ -1,10 +1,13 @@
-// spoor.min.js, the script-tag build: reads its options from the data-* attributes of its own
+// spoor.min.js, the script-tag bootstrap: reads its options from the data-* attributes of its own
 // <script> element, replays the calls queued by the one-line stub (CONTRACT.md section 7) and then
-// answers `spoor('track', ...)`, `spoor('debug', listener)` and the rest directly.
+// answers `spoor('track', ...)`, `spoor('debug', listener)` and the rest directly. The core
+// (spoor.core.min.js) is loaded from the same directory only once the page is tracked (bootstrap.ts);
+// calls made meanwhile are queued by the bootstrap and replayed in order.
 
+import { boot } from './bootstrap';
 import { type Options, readDataAttributes } from './config';
-import { loadScript, RECORDER_GLOBAL, VITALS_GLOBAL } from './lazy';
-import { createTracker, type Tracker } from './tracker';
+import { CORE_GLOBAL, loadScript, RECORDER_GLOBAL, VITALS_GLOBAL } from './lazy';
+import type { Tracker } from './tracker';
 
 type Command = 'init' | 'track' | 'identify' | 'flush' | 'stop' | 'consent' | 'debug';
 type Spoor = ((command: Command, ...args: unknown[]) => unknown) & {
@@ -20,6 +23,7 @@ type Spoor = ((command: Command, ...args: unknown[]) => unknown) & {
     document.querySelector('script[src*="spoor.min.js"]')) as HTMLScriptElement | null;
   const base = script ? script.src.replace(/[^/]*$/, '') : '';
   const nonce = script?.nonce || script?.getAttribute('nonce') || '';
+  const load = <T>(file: string, global: string) => loadScript<T>(`${base}${file}`, global, nonce);
   let options: Partial<Options> = {};
   try {
     if (script) options = readDataAttributes(script);
@@ -32,9 +36,9 @@ type Spoor = ((command: Command, ...args: unknown[]) => unknown) & {
   const early: unknown[][] = [];
 
   const init = (extra: Partial<Options>) => {
-    tracker ??= createTracker({ ...options, ...extra } as Options, {
-      recorder: () => loadScript(`${base}spoor.recorder.min.js`, RECORDER_GLOBAL, nonce),
-      vitals: () => loadScript(`${base}spoor.vitals.min.js`, VITALS_GLOBAL, nonce),
+    tracker ??= boot({ ...options, ...extra } as Options, () => load('spoor.core.min.js', CORE_GLOBAL), {
+      recorder: () => load('spoor.recorder.min.js', RECORDER_GLOBAL),
+      vitals: () => load('spoor.vitals.min.js', VITALS_GLOBAL),
     });
     for (const call of early.splice(0)) spoor(...(call as [Command, ...unknown[]]));
   };
@@ -46,20 +50,9 @@ type Spoor = ((command: Command, ...args: unknown[]) => unknown) & {
         early.push([command, ...args]);
         return undefined;
       }
-      switch (command) {
-        case 'track':
-          return tracker.track(args[0] as string, args[1] as Record<string, unknown>);
-        case 'identify':
-          return tracker.identify(args[0] as string);
-        case 'flush':
-          return tracker.flush();
-        case 'stop':
-          return tracker.stop();
-        case 'consent':
-          return tracker.consent(args[0] !== false && args[0] !== 'denied');
-        case 'debug':
-          return tracker.onDebug(args[0] as (event: unknown) => void);
-      }
+      if (command === 'consent') return tracker.consent(args[0] !== false && args[0] !== 'denied');
+      const method = command === 'debug' ? 'onDebug' : command;
+      if (Object.hasOwn(tracker, method)) return (tracker[method] as (...a: unknown[]) => unknown)(...args);
       throw new Error(`spoor: unknown command ${String(command)}`);
     } catch (error) {
       // The page's call is answered with nothing rather than an exception.

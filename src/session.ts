@@ -5,20 +5,9 @@
 
 import type { KeyValue } from './storage';
 import { readJson } from './storage';
+import { isExpired, SHARED_KEY, type SharedRecord, sharedRecord, TAB_KEY } from './stored';
 
-/** The session all tabs share, in localStorage. Times are epoch ms, timeouts seconds. */
-export interface SharedRecord {
-  /** An identifier of any tab of this session: passed to /session so a new tab joins it. */
-  id?: string | undefined;
-  start: number;
-  last: number;
-  idle: number;
-  max: number;
-  /** The sampling decision, drawn once so that all tabs agree. */
-  sampled?: boolean;
-  /** The id given to identify(), kept for later features of the same session. */
-  externalId?: string;
-}
+export { isExpired, SHARED_KEY, type SharedRecord, TAB_KEY };
 
 /** This tab's identifier, in sessionStorage. */
 interface TabRecord {
@@ -81,11 +70,6 @@ export interface SessionOptions {
   now?: () => number;
 }
 
-export const SHARED_KEY = 'spoor.session';
-export const TAB_KEY = 'spoor.tab';
-/** Seconds, until /session says otherwise (CONTRACT.md section 2). */
-const IDLE = 1800;
-const MAX_AGE = 86400;
 /** Writing lastActivity on every event would hammer localStorage; a second of slack is harmless. */
 const TOUCH_EVERY = 1000;
 
@@ -100,10 +84,6 @@ export function randomId(): string {
   let out = '';
   for (const byte of bytes) out += (byte + 256).toString(16).slice(1);
   return out;
-}
-
-export function isExpired(record: SharedRecord, now: number): boolean {
-  return now - record.last > record.idle * 1000 || now - record.start > record.max * 1000;
 }
 
 export function createSession(opts: SessionOptions): Session {
@@ -121,15 +101,7 @@ export function createSession(opts: SessionOptions): Session {
   const writeShared = (record: SharedRecord) => local.set(SHARED_KEY, JSON.stringify(record));
   const writeTab = (record: TabRecord) => tabStore.set(TAB_KEY, JSON.stringify(record));
 
-  const shared = (): SharedRecord => {
-    const t = now();
-    let record = readShared();
-    if (!record || typeof record.start !== 'number' || isExpired(record, t)) {
-      record = { start: t, last: t, idle: IDLE, max: MAX_AGE };
-      writeShared(record);
-    }
-    return record;
-  };
+  const shared = () => sharedRecord(local, now());
 
   const mint = async (joinId: string | undefined): Promise<MintAnswer> => {
     const page = opts.page();

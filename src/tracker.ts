@@ -1,21 +1,20 @@
-// Wires the snippet together: privacy and consent decide whether anything runs; the session, the
-// observers and the recorder feed the queue; batches leave through the delivery in order. Every call
-// from the page or the browser passes the one error boundary, so nothing throws into the page.
+// The core, loaded once the bootstrap (bootstrap.ts) has decided that this page is tracked: the
+// session, the observers and the recorder feed the queue; batches leave through the delivery in order.
+// Every call from the page or the browser passes the one error boundary, so nothing throws into the page.
 
 import { backoffDelay } from './backoff';
-import { type Boundary, createBoundary } from './boundary';
-import { type Config, type Options, resolveConfig } from './config';
-import { createDebug, type Debug, type DebugEvent } from './debug';
+import type { Context } from './bootstrap';
+import type { Config } from './config';
+import type { DebugEvent } from './debug';
 import { type Batch, createDelivery, type Delivery, makeBatch } from './delivery';
 import { identifyEvent, trackEvent } from './events';
 import { startGoals } from './goals';
-import { createOutbox, type Outbox } from './outbox';
-import { browserOptOut, type PrivacySignals, sampleSession } from './privacy';
-import { buildBody, byteLength, createQueue, type Pending, splitByBytes } from './queue';
+import { createOutbox } from './outbox';
+import { sampleSession } from './privacy';
+import { buildBody, byteLength, createQueue, NO_IDENTIFIER, type Pending, splitByBytes } from './queue';
 import { createRateLimit } from './ratelimit';
 import type { Recorder, StartRecorder } from './recorder';
-import { createSession, type Session, SHARED_KEY, TAB_KEY } from './session';
-import { createStorage, type KeyValue } from './storage';
+import { createSession, type Session } from './session';
 import { startTimer, type Timer } from './timer';
 import { createTransport, KEEPALIVE_BUDGET } from './transport';
 import {
@@ -40,18 +39,6 @@ export interface Loaders {
   vitals: () => Promise<StartVitals>;
 }
 
-/** What the tracker touches in the browser; tests pass fakes. */
-export interface Environment {
-  win: Window;
-  fetch: typeof fetch;
-  sendBeacon?: (url: string, data: BodyInit) => boolean;
-  local: KeyValue;
-  tabStore: KeyValue;
-  outbox?: Outbox;
-  now: () => number;
-  random: () => number;
-}
-
 export interface Tracker {
   /** Sends a named event with optional parameters (a plain JSON-like object). */
   track(name: string, parameters?: Record<string, unknown>): void;
@@ -67,21 +54,6 @@ export interface Tracker {
   onDebug(listener: (event: DebugEvent) => void): () => void;
 }
 
-export function defaultEnvironment(): Environment {
-  const win = window;
-  const nav = win.navigator;
-  const env: Environment = {
-    win,
-    fetch: (input, init) => win.fetch(input, init),
-    local: createStorage(() => win.localStorage),
-    tabStore: createStorage(() => win.sessionStorage),
-    now: Date.now,
-    random: Math.random,
-  };
-  if (typeof nav.sendBeacon === 'function') env.sendBeacon = (url, data) => nav.sendBeacon(url, data);
-  return env;
-}
-
 /** Everything that exists while tracking runs. */
 interface Running {
   session: Session;
@@ -91,22 +63,13 @@ interface Running {
   recorder?: Recorder;
 }
 
-export function createTracker(
-  options: Options,
-  loaders: Loaders,
-  env: Environment = defaultEnvironment(),
-): Tracker {
-  // Only reached with an unusable options object; the page still gets a tracker that does nothing.
-  let config: Config;
-  try {
-    config = resolveConfig(options);
-  } catch (error) {
-    config = resolveConfig({ endpoint: '' });
-    options.onError?.(error);
-  }
-  const boundary: Boundary = createBoundary(config.onError, config.debug);
-  const debug: Debug = createDebug(config.debug, env.now);
-  if (config.onDebug) debug.subscribe(config.onDebug);
+/**
+ * Starts tracking at once: the bootstrap has already checked the privacy signals, consent and sampling
+ * (sampling is checked again here, and at each renewal, because a session can expire in the page).
+ * `context.noRecording` keeps the recorder from ever loading while analytics run.
+ */
+export function createTracker(config: Config, context: Context): Tracker {
+  const { loaders, env, debug, boundary, noRecording } = context;
   const { report } = boundary;
   const { win, now } = env;
   const doc = win.document;
@@ -138,13 +101,15 @@ export function createTracker(
         debug.emit({ kind: 'drop', reason: 'outbox-full', count: 0, detail: `${count} batches` }),
     });
 
-  const state = () =>
+  const state = () => {
+    const why = reason ?? (running && noRecording);
     debug.emit({
       kind: 'state',
       tracking: !!running,
       recording: !!running?.recorder,
-      ...(reason ? { reason } : {}),
+      ...(why ? { reason: why } : {}),
     });
+  };
   const dropped = (why: DropReason, count: number, detail?: string) =>
     debug.emit({ kind: 'drop', reason: why, count, ...(detail ? { detail } : {}) });
 
@@ -159,10 +124,14 @@ export function createTracker(
     debug.emit({ kind: 'timer', seconds: timer });
   };
 
-  /** Turns held segments into batches once an identifier is held; none before. */
-  const batches = (maxBytes: number): Batch[] => {
-    const sid = running?.session.current();
-    if (!sid) return [];
+  /**
+   * Turns held segments into batches once an identifier is held; none before, unless `keep` (the page
+   * is going away or tracking stops): then they carry NO_IDENTIFIER and wait in the outbox for the
+   * next page load to fill in its identifier before their first send.
+   */
+  const batches = (maxBytes: number, keep = false): Batch[] => {
+    const sid = running?.session.current() ?? (keep ? NO_IDENTIFIER : undefined);
+    if (sid === undefined) return [];
     const out: Batch[] = [];
     for (const { items, timer } of held) {
       const overhead = byteLength(buildBody(sid, timer, [], userAgent));
@@ -186,12 +155,14 @@ export function createTracker(
     return out;
   };
 
+  // Settles once every batch handed to the delivery so far has settled: a flush() must also wait for
+  // the batches another caller (the mint's arrival, a visit) cut just before it.
+  let sent: Promise<unknown> = Promise.resolve();
   const send = (): Promise<void> => {
     if (!running) return Promise.resolve();
     const { delivery } = running;
-    return Promise.all(batches(config.maxBatchBytes).map((batch) => delivery.send(batch))).then(
-      () => undefined,
-    );
+    sent = Promise.all([sent, ...batches(config.maxBatchBytes).map((batch) => delivery.send(batch))]);
+    return sent.then(() => undefined);
   };
 
   const flush = async (): Promise<void> => {
@@ -208,9 +179,12 @@ export function createTracker(
   const acquire = () => {
     if (!running) return;
     clearTimeout(mintRetry);
+    const { delivery } = running;
     running.session.acquire().then(
       () => {
         mintAttempts = 0;
+        // Batches a page left without an identifier wait in the outbox for this one; they go first.
+        void delivery.drain();
         void send();
       },
       (error) => {
@@ -269,7 +243,7 @@ export function createTracker(
   const hide = () => {
     if (!running) return;
     cut();
-    running.delivery.hide(batches(Math.min(config.maxBatchBytes, KEEPALIVE_BUDGET)));
+    running.delivery.hide(batches(Math.min(config.maxBatchBytes, KEEPALIVE_BUDGET), true));
   };
 
   const start = () => {
@@ -310,6 +284,7 @@ export function createTracker(
       debug,
       report,
       remint: (rejected) => session.renew(rejected),
+      identifier: () => session.current(),
       onDropped: () => running?.recorder?.takeFullSnapshot(),
       now,
       random: env.random,
@@ -339,7 +314,7 @@ export function createTracker(
     });
     listen(win, 'online', () => {
       acquire();
-      void delivery.drain();
+      void delivery.wake();
     });
     const interval = setInterval(boundary.guard(flush), config.flushInterval);
     stops.push(() => clearInterval(interval));
@@ -356,7 +331,7 @@ export function createTracker(
         if (running === current) use(loaded);
       }, report);
     };
-    if (config.record) {
+    if (config.record && !noRecording) {
       lazy(loaders.recorder, (startRecorder) => {
         current.recorder = startRecorder({
           enqueue,
@@ -400,29 +375,7 @@ export function createTracker(
     return !running;
   };
 
-  // What runs first: privacy signals, then consent; sampling waits for the session (start()).
-  boundary.run(() => {
-    if (!config.endpoint) throw new Error('spoor: the endpoint option is required');
-    const optOut = browserOptOut(config, win.navigator as Navigator & PrivacySignals);
-    if (optOut) {
-      reason = optOut;
-      state();
-    } else if (config.consent === 'granted') {
-      start();
-    } else {
-      if (config.consent === 'denied') forget();
-      reason = config.consent === 'denied' ? 'consent-denied' : 'consent-pending';
-      state();
-    }
-  });
-
-  function forget() {
-    env.local.remove(SHARED_KEY);
-    env.tabStore.remove(TAB_KEY);
-    queue.clear();
-    held = [];
-    void outbox.list().then((kept) => Promise.all(kept.map((batch) => outbox.remove(batch.id))), report);
-  }
+  boundary.run(start);
 
   return {
     track: boundary.guard((name: string, parameters?: Record<string, unknown>) => {
@@ -447,21 +400,26 @@ export function createTracker(
     }),
     flush: () => flush().catch(report),
     stop: boundary.guard(() => {
-      // What is pending goes out before the parts stop; without an identifier yet it cannot.
+      // What is pending goes out before the parts stop; without an identifier yet, it waits in the
+      // outbox for the next page's.
       cut();
       const current = running;
       const last = current
-        ? Promise.all(batches(config.maxBatchBytes).map((b) => current.delivery.send(b)))
+        ? Promise.all(batches(config.maxBatchBytes, true).map((b) => current.delivery.send(b)))
         : undefined;
       halt(undefined, last);
     }),
     consent: boundary.guard((granted: boolean) => {
       if (granted) {
-        if (reason === 'consent-pending' || reason === 'consent-denied') start();
+        if (reason === 'consent-denied') start();
         return;
       }
       halt('consent-denied');
-      forget();
+      // Stored state is the bootstrap's to clear (it holds no core when consent is denied at load);
+      // here what lives only in this page: pending events, and batches of the memory outbox.
+      queue.clear();
+      held = [];
+      void outbox.list().then((kept) => Promise.all(kept.map((batch) => outbox.remove(batch.id))), report);
     }),
     onDebug: (listener) => debug.subscribe(listener),
   };

@@ -18,8 +18,10 @@ export interface Answer {
 }
 
 export interface Transport {
-  /** Sends body (rawBytes long). `hiding`: the page is going away, so start the request synchronously. */
-  send(body: string, rawBytes: number, hiding: boolean): Promise<Answer>;
+  /** Sends body (rawBytes long). `hiding`: the page is going away, so start the request synchronously.
+   * `started` is called when the request is really on its way: compressing comes first and takes a
+   * few tasks, and a page that goes away meanwhile must send the body itself. */
+  send(body: string, rawBytes: number, hiding: boolean, started?: () => void): Promise<Answer>;
   /** Keepalive bytes whose answers have not been read yet. */
   keepaliveInFlight(): number;
 }
@@ -50,10 +52,12 @@ export function createTransport(opts: TransportOptions): Transport {
     sentBytes: number,
     compressed: boolean,
     keepalive: boolean,
+    started?: () => void,
   ): Promise<Answer> => {
     const base = { transport: keepalive ? 'keepalive' : 'fetch', sentBytes, compressed } as const;
     if (keepalive) inFlight += sentBytes;
     try {
+      started?.();
       const response = await opts.fetch(opts.url, {
         method: 'POST',
         // text/plain and no Content-Encoding keep the request CORS-simple: no preflight. The collector
@@ -91,7 +95,7 @@ export function createTransport(opts: TransportOptions): Transport {
 
   return {
     keepaliveInFlight: () => inFlight,
-    async send(body, rawBytes, hiding) {
+    async send(body, rawBytes, hiding, started) {
       const fits = inFlight + rawBytes <= KEEPALIVE_BUDGET;
       if (hiding) {
         // No await before the request starts: the page may be gone after this task.
@@ -117,7 +121,7 @@ export function createTransport(opts: TransportOptions): Transport {
           size = zipped.length;
         }
       }
-      return post(payload, size, payload !== body, inFlight + size <= KEEPALIVE_BUDGET);
+      return post(payload, size, payload !== body, inFlight + size <= KEEPALIVE_BUDGET, started);
     },
   };
 }

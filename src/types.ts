@@ -37,7 +37,9 @@ export type DropReason =
   | 'implausible-value'
   | 'over-size'
   | 'rejected'
-  | 'outbox-full';
+  | 'outbox-full'
+  /** The core file could not be loaded (network, or a Content-Security-Policy that blocks it). */
+  | 'load-failed';
 
 /** Reports an error without ever throwing into the page. */
 export type ReportError = (error: unknown) => void;

@@ -3,7 +3,7 @@ import { createDebug, type DebugEvent } from '../../src/debug';
 import { createDelivery, makeBatch } from '../../src/delivery';
 import { buildBody } from '../../src/queue';
 import { createRateLimit } from '../../src/ratelimit';
-import { createTransport } from '../../src/transport';
+import { type Answer, createTransport, type Transport } from '../../src/transport';
 import { fakeFetch, fakeOutbox, type Reply } from './fake-network';
 
 const url = 'https://c.example/api/services/analytics/v1/track';
@@ -209,5 +209,59 @@ describe('delivery', () => {
     answer?.();
     await vi.advanceTimersByTimeAsync(0);
     expect(outbox.batches.has(a.id)).toBe(false);
+  });
+  it('sends at page hide a batch that was still being compressed, which no request carries yet', async () => {
+    const sends: { body: string; hiding: boolean }[] = [];
+    // The first send compresses "forever": the page goes away before its request starts.
+    let compressing = true;
+    const transport: Transport = {
+      keepaliveInFlight: () => 0,
+      send: async (body, _bytes, hiding, started) => {
+        if (!hiding && compressing) return new Promise<Answer>(() => {});
+        started?.();
+        sends.push({ body, hiding });
+        return { status: 200, retryAfter: null, transport: 'keepalive', sentBytes: 1, compressed: false };
+      },
+    };
+    const delivery = createDelivery({
+      transport,
+      outbox: fakeOutbox(),
+      rate: createRateLimit(),
+      debug: createDebug(false),
+      report: () => {},
+      remint: async () => 'x',
+      onDropped: () => {},
+    });
+    const a = batchOf(['clicked a goal that navigates']);
+    void delivery.send(a);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(sends).toHaveLength(0);
+    delivery.hide([]);
+    expect(sends).toEqual([{ body: a.body, hiding: true }]);
+
+    // A batch whose request has started is in flight: hide() does not send it twice.
+    compressing = false;
+    const b = batchOf(['sent before hide']);
+    const inFlight = new Promise<void>((resolve) => {
+      transport.send = async (body, _bytes, hiding, started) => {
+        started?.();
+        sends.push({ body, hiding });
+        resolve();
+        return new Promise<Answer>(() => {});
+      };
+    });
+    const other = createDelivery({
+      transport,
+      outbox: fakeOutbox(),
+      rate: createRateLimit(),
+      debug: createDebug(false),
+      report: () => {},
+      remint: async () => 'x',
+      onDropped: () => {},
+    });
+    void other.send(b);
+    await inFlight;
+    other.hide([]);
+    expect(sends.filter((s) => s.body === b.body)).toHaveLength(1);
   });
 });

@@ -31,14 +31,14 @@ describe('browserOptOut', () => {
     expect(browserOptOut({ ...defaults, respectDoNotTrack: true }, { ...human, doNotTrack: '0' })).toBeNull();
   });
 
-  it('names automation first, then Global Privacy Control, then Do Not Track', () => {
+  it('names automation first, then Do Not Track, then Global Privacy Control (which stops only recording)', () => {
     const all = { doNotTrack: '1', webdriver: true, globalPrivacyControl: true };
     const respectAll = { ...defaults, respectDoNotTrack: true };
     expect(browserOptOut(respectAll, all)).toBe('automation');
-    expect(browserOptOut({ ...respectAll, allowAutomation: true }, all)).toBe('global-privacy-control');
-    expect(
-      browserOptOut({ ...respectAll, allowAutomation: true, respectGlobalPrivacyControl: false }, all),
-    ).toBe('do-not-track');
+    expect(browserOptOut({ ...respectAll, allowAutomation: true }, all)).toBe('do-not-track');
+    expect(browserOptOut({ ...respectAll, allowAutomation: true, respectDoNotTrack: false }, all)).toBe(
+      'global-privacy-control',
+    );
   });
 });
 

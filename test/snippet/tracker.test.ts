@@ -1,72 +1,22 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { DebugEvent } from '../../src/debug';
-import { createStorage } from '../../src/storage';
-import { createTracker, type Environment, type Loaders } from '../../src/tracker';
-import { fakeFetch, fakeOutbox, type Reply } from './fake-network';
+import type { Environment } from '../../src/bootstrap';
+import { createBoundary } from '../../src/boundary';
+import { type Options, resolveConfig } from '../../src/config';
+import { createDebug, type DebugEvent } from '../../src/debug';
+import { createTracker, type Loaders } from '../../src/tracker';
+import { allowAutomation, endpoint, fakePage, names, type PageOptions } from './fake-page';
 
-const endpoint = 'https://c.example/api';
-// happy-dom reports navigator.webdriver = true, which would opt the tests out as automation.
-const allowAutomation = true;
-let minted = 0;
-
-function memoryStorage(): Storage {
-  const map = new Map<string, string>();
-  return {
-    length: 0,
-    clear: () => map.clear(),
-    getItem: (k: string) => map.get(k) ?? null,
-    key: () => null,
-    removeItem: (k: string) => void map.delete(k),
-    setItem: (k: string, v: string) => void map.set(k, v),
-  };
+/** The core as the bootstrap creates it once the page is tracked (bootstrap.test.ts covers the rest). */
+function startCore(options: Options, loaders: Loaders, env: Environment) {
+  const config = resolveConfig(options);
+  const debug = createDebug(false, env.now);
+  if (config.onDebug) debug.subscribe(config.onDebug);
+  return createTracker(config, { loaders, env, debug, boundary: createBoundary(config.onError, false) });
 }
 
-function setup(track: (index: number) => Reply = () => ({ status: 200 }), mintDelay = 0) {
-  let trackIndex = 0;
-  const net = fakeFetch((url) => {
-    if (url.endsWith('/session')) {
-      return {
-        status: 200,
-        body: JSON.stringify({ status: true, sessionIdentifier: `sid-${++minted}`, tab: 1 }),
-      };
-    }
-    return track(trackIndex++);
-  });
-  const gate = { open: mintDelay === 0, release: () => {} };
-  const fetch = (async (input: RequestInfo | URL, init?: RequestInit) => {
-    if (String(input).endsWith('/session') && !gate.open) {
-      await new Promise<void>((resolve) => {
-        gate.release = () => {
-          gate.open = true;
-          resolve();
-        };
-      });
-    }
-    return net.fetch(input, init);
-  }) as typeof globalThis.fetch;
-  const snapshot = vi.fn();
-  const recorderStarted = vi.fn();
-  const loaders: Loaders = {
-    recorder: async () => (opts) => {
-      recorderStarted(opts);
-      return { takeFullSnapshot: snapshot, stop: () => {} };
-    },
-    vitals: async () => () => () => {},
-  };
-  const env: Environment = {
-    win: window,
-    fetch,
-    local: createStorage(memoryStorage),
-    tabStore: createStorage(memoryStorage),
-    outbox: fakeOutbox(),
-    now: Date.now,
-    random: () => 0.5,
-  };
-  return { net, env, loaders, snapshot, recorderStarted, gate };
-}
-
-const names = (body: { events: { data: { tag: string; payload: { name?: string } } }[] }) =>
-  body.events.map((e) => (e.data.tag === 'event' ? e.data.payload.name : e.data.tag));
+/** The old helper's shape: answers to /track, and whether /session waits for the gate. */
+const setup = (track?: PageOptions['track'], gated = 0) =>
+  fakePage({ ...(track ? { track } : {}), gated: gated !== 0 });
 
 describe('tracker', () => {
   beforeEach(() => {
@@ -79,7 +29,7 @@ describe('tracker', () => {
 
   it('mints a session, then sends the visit and tracked events at the flush interval', async () => {
     const { net, env, loaders } = setup();
-    const tracker = createTracker(
+    const tracker = startCore(
       { endpoint, allowAutomation, project: 'pk', flushInterval: 5000 },
       loaders,
       env,
@@ -98,7 +48,7 @@ describe('tracker', () => {
 
   it('keeps events produced before the identifier arrives and sends them after', async () => {
     const { net, env, loaders, gate } = setup(undefined, 1);
-    const tracker = createTracker({ endpoint, allowAutomation, project: 'pk' }, loaders, env);
+    const tracker = startCore({ endpoint, allowAutomation, project: 'pk' }, loaders, env);
     tracker.track('early');
     await vi.advanceTimersByTimeAsync(12_000);
     expect(net.tracks()).toHaveLength(0);
@@ -111,7 +61,7 @@ describe('tracker', () => {
   it('sends at once when the batch reaches maxBatchBytes', async () => {
     // compress: false because CompressionStream's streams do not advance under fake timers; transport.test.ts covers gzip.
     const { net, env, loaders } = setup();
-    const tracker = createTracker(
+    const tracker = startCore(
       {
         endpoint,
         allowAutomation,
@@ -135,7 +85,7 @@ describe('tracker', () => {
 
   it('flushes at each visit boundary so a batch never spans two visits', async () => {
     const { net, env, loaders } = setup();
-    const tracker = createTracker(
+    const tracker = startCore(
       { endpoint, allowAutomation, project: 'pk', flushInterval: 60_000 },
       loaders,
       env,
@@ -157,7 +107,7 @@ describe('tracker', () => {
 
   it('sends what is pending when the page is hidden, with keepalive', async () => {
     const { net, env, loaders } = setup();
-    const tracker = createTracker(
+    const tracker = startCore(
       { endpoint, allowAutomation, project: 'pk', flushInterval: 60_000 },
       loaders,
       env,
@@ -172,42 +122,28 @@ describe('tracker', () => {
     tracker.stop();
   });
 
-  it('records and sends nothing while consent is pending, and starts on consent(true)', async () => {
+  it('stops everything on consent(false), sends nothing after, and starts again on consent(true)', async () => {
     const { net, env, loaders, recorderStarted } = setup();
-    const tracker = createTracker(
-      { endpoint, allowAutomation, project: 'pk', consent: 'pending' },
-      loaders,
-      env,
-    );
-    tracker.track('ignored');
-    await vi.advanceTimersByTimeAsync(20_000);
-    expect(net.requests).toHaveLength(0);
-    expect(recorderStarted).not.toHaveBeenCalled();
-    tracker.consent(true);
-    await vi.advanceTimersByTimeAsync(5_100);
-    expect(recorderStarted).toHaveBeenCalledTimes(1);
-    expect(net.tracks().flatMap(names)).toEqual(['visit']);
-    tracker.stop();
-  });
-
-  it('stops everything and forgets stored state on consent(false)', async () => {
-    const { net, env, loaders } = setup();
-    const tracker = createTracker({ endpoint, allowAutomation, project: 'pk' }, loaders, env);
+    const tracker = startCore({ endpoint, allowAutomation, project: 'pk' }, loaders, env);
     await vi.advanceTimersByTimeAsync(5_100);
     const sent = net.requests.length;
-    expect(env.local.get('spoor.session')).not.toBeNull();
     tracker.consent(false);
     tracker.track('after withdrawal');
     await vi.advanceTimersByTimeAsync(20_000);
     expect(net.requests).toHaveLength(sent);
-    expect(env.local.get('spoor.session')).toBeNull();
-    expect(env.tabStore.get('spoor.tab')).toBeNull();
+    tracker.consent(true);
+    tracker.track('after consent');
+    await vi.advanceTimersByTimeAsync(5_100);
+    expect(recorderStarted).toHaveBeenCalledTimes(2);
+    expect(net.tracks().flatMap(names)).not.toContain('after withdrawal');
+    expect(net.tracks().flatMap(names)).toContain('after consent');
+    tracker.stop();
   });
 
   it('stores the sampling decision with the session and sends nothing when sampled out', async () => {
     const { net, env, loaders, recorderStarted } = setup();
     const events: DebugEvent[] = [];
-    createTracker(
+    startCore(
       { endpoint, allowAutomation, project: 'pk', sampleRate: 0.2, onDebug: (e) => events.push(e) },
       loaders,
       env,
@@ -222,7 +158,7 @@ describe('tracker', () => {
   it('takes a new full snapshot after a batch is dropped for good', async () => {
     const { env, loaders, snapshot } = setup(() => ({ status: 400 }));
     const onError = vi.fn();
-    const tracker = createTracker({ endpoint, allowAutomation, project: 'pk', onError }, loaders, env);
+    const tracker = startCore({ endpoint, allowAutomation, project: 'pk', onError }, loaders, env);
     await vi.advanceTimersByTimeAsync(5_100);
     expect(snapshot).toHaveBeenCalled();
     expect(onError).toHaveBeenCalled();
@@ -232,25 +168,128 @@ describe('tracker', () => {
   it('never throws into the page, whatever it is called with', async () => {
     const { env, loaders } = setup();
     const onError = vi.fn();
-    const tracker = createTracker({ endpoint, allowAutomation, project: 'pk', onError }, loaders, env);
+    const tracker = startCore({ endpoint, allowAutomation, project: 'pk', onError }, loaders, env);
     expect(() =>
       tracker.track(undefined as unknown as string, 5 as unknown as Record<string, unknown>),
     ).not.toThrow();
     expect(() => tracker.identify({} as unknown as string)).not.toThrow();
     expect(onError).toHaveBeenCalledTimes(2);
-    const broken = createTracker({} as unknown as { endpoint: string }, loaders, env);
-    expect(() => broken.track('x')).not.toThrow();
-    await expect(broken.flush()).resolves.toBeUndefined();
     tracker.stop();
   });
 
   it('replays debug history to a listener added late', async () => {
     const { env, loaders } = setup();
-    const tracker = createTracker({ endpoint, allowAutomation, project: 'pk' }, loaders, env);
+    const tracker = startCore({ endpoint, allowAutomation, project: 'pk' }, loaders, env);
     await vi.advanceTimersByTimeAsync(5_100);
     const kinds: string[] = [];
     tracker.onDebug((e) => kinds.push(e.kind));
     expect(kinds).toEqual(expect.arrayContaining(['state', 'session', 'batch']));
     tracker.stop();
+  });
+  it('settles flush() only once what was pending is answered, even when the mint sent it first', async () => {
+    const { net, env, loaders } = setup();
+    const tracker = startCore({ endpoint, allowAutomation, project: 'pk' }, loaders, env);
+    tracker.track('right away');
+    await tracker.flush();
+    expect(net.tracks().flatMap(names)).toEqual(['visit', 'right away']);
+    expect(net.bodiesRead()).toBe(net.requests.length);
+    tracker.stop();
+  });
+
+  it('starts a new session after 30 idle minutes: a new identifier, a new visit first, and a full snapshot', async () => {
+    const { net, env, loaders, snapshot } = setup();
+    const tracker = startCore(
+      { endpoint, allowAutomation, project: 'pk', flushInterval: 3_600_000 },
+      loaders,
+      env,
+    );
+    tracker.track('before idle');
+    await tracker.flush();
+    const [first] = net.tracks();
+    expect(names(first)).toEqual(['visit', 'before idle']);
+    const snapshotsBefore = snapshot.mock.calls.length;
+
+    await vi.advanceTimersByTimeAsync(31 * 60_000);
+    tracker.track('after idle');
+    await vi.advanceTimersByTimeAsync(10);
+    await tracker.flush();
+
+    const later = net.tracks().filter((body) => body.sessionIdentifier !== first.sessionIdentifier);
+    expect(later.length).toBeGreaterThan(0);
+    expect(later.flatMap(names)).toEqual(['visit', 'after idle']);
+    expect(later[0].events[0].data.payload).toMatchObject({ navigation: 'load' });
+    expect(snapshot.mock.calls.length).toBe(snapshotsBefore + 1);
+    tracker.stop();
+  });
+
+  it('mints at once when the browser comes back online instead of waiting out the backoff', async () => {
+    const { net, env, loaders } = fakePage({ session: (i) => (i === 0 ? 'network-error' : undefined) });
+    const tracker = startCore({ endpoint, allowAutomation, project: 'pk' }, loaders, env);
+    await vi.advanceTimersByTimeAsync(10);
+    const mints = () => net.requests.filter((r) => r.url.endsWith('/session')).length;
+    expect(mints()).toBe(1);
+    // The retry after a failed mint waits at least a second (backoff.ts).
+    window.dispatchEvent(new Event('online'));
+    await vi.advanceTimersByTimeAsync(50);
+    expect(mints()).toBe(2);
+    tracker.track('after online');
+    await tracker.flush();
+    expect(net.tracks().flatMap(names)).toEqual(['visit', 'after online']);
+    tracker.stop();
+  });
+
+  it('resends a batch kept after a network error as soon as the browser comes back online', async () => {
+    const { net, env, loaders } = setup((i) => (i === 0 ? 'network-error' : { status: 200 }));
+    const tracker = startCore({ endpoint, allowAutomation, project: 'pk' }, loaders, env);
+    await tracker.flush();
+    const tracks = () => net.requests.filter((r) => r.url.endsWith('/track'));
+    expect(tracks()).toHaveLength(1);
+    await vi.advanceTimersByTimeAsync(50);
+    expect(tracks()).toHaveLength(1); // waiting out its backoff (at least a second)
+    window.dispatchEvent(new Event('online'));
+    await vi.advanceTimersByTimeAsync(50);
+    expect(tracks()).toHaveLength(2);
+    expect(tracks()[1]?.text).toBe(tracks()[0]?.text);
+    tracker.stop();
+  });
+
+  it('keeps events pending at page hide before any identifier arrived, and sends them first at the next load under its identifier', async () => {
+    const first = setup(undefined, 1);
+    const page1 = startCore({ endpoint, allowAutomation, project: 'pk' }, first.loaders, first.env);
+    page1.track('before any identifier');
+    await vi.advanceTimersByTimeAsync(10);
+    window.dispatchEvent(new Event('pagehide'));
+    await vi.advanceTimersByTimeAsync(10);
+    page1.stop();
+    expect(first.net.tracks()).toHaveLength(0);
+    const kept = await first.env.outbox?.list();
+    expect(kept).toHaveLength(1);
+    expect(JSON.parse(kept?.[0]?.body ?? '{}').sessionIdentifier).toBe('');
+
+    // The next page load of the same browser; its first /track attempt fails, the retry must match it.
+    const next = fakePage({
+      track: (i) => (i === 0 ? { status: 503 } : { status: 200 }),
+      local: first.env.local,
+      tabStore: first.env.tabStore,
+      ...(first.env.outbox ? { outbox: first.env.outbox } : {}),
+    });
+    const page2 = startCore({ endpoint, allowAutomation, project: 'pk' }, next.loaders, next.env);
+    await vi.advanceTimersByTimeAsync(60_000);
+    await page2.flush();
+    const sent = next.net.requests.filter((r) => r.url.endsWith('/track'));
+    const bodies = next.net.tracks();
+    expect(names(bodies[0])).toEqual(['visit', 'before any identifier']);
+    expect(bodies[0].sessionIdentifier).toMatch(/^sid-/);
+    expect(sent[1]?.text).toBe(sent[0]?.text);
+    // Page 1's batch twice (failed, then retried), then page 2's own visit: order holds across loads.
+    expect(bodies.flatMap(names)).toEqual([
+      'visit',
+      'before any identifier',
+      'visit',
+      'before any identifier',
+      'visit',
+    ]);
+    expect(await next.env.outbox?.list()).toHaveLength(0);
+    page2.stop();
   });
 });
