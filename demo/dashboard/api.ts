@@ -1,0 +1,155 @@
+// The dashboard's only way to the collector: the read endpoints of CONTRACT.md section 3, with the
+// project's Bearer token. Every answer is checked for the contract's shape before use.
+
+export interface SessionRow {
+  id: number;
+  browser: string | null;
+  device: string | null;
+  platform_os: string | null;
+  country: string | null;
+  time_spend: number | null;
+  created_at: string;
+  updated_at: string;
+  read_status: string | null;
+  visits_count: number;
+  conversions_count: number;
+  entry_url: string | null;
+  [key: string]: unknown;
+}
+
+export interface PaginatorLink {
+  url: string | null;
+  label: string;
+  page?: number | null;
+  active: boolean;
+}
+
+export interface Paginator<T> {
+  current_page: number;
+  data: T[];
+  first_page_url: string;
+  from: number | null;
+  last_page: number;
+  last_page_url: string;
+  links: PaginatorLink[];
+  next_page_url: string | null;
+  path: string | null;
+  per_page: number;
+  prev_page_url: string | null;
+  to: number | null;
+  total: number;
+}
+
+export const SORT_KEYS = [
+  'id',
+  'browser',
+  'device',
+  'platform_os',
+  'country',
+  'time_spend',
+  'created_at',
+] as const;
+export type SortKey = (typeof SORT_KEYS)[number];
+
+export interface SessionQuery {
+  start_date: string;
+  end_date: string;
+  sortKey: SortKey;
+  sortOrder: 'asc' | 'desc';
+  read_status: 'read' | 'unread' | null;
+  per_page: string;
+  filters: Record<string, string | string[] | number | boolean>;
+}
+
+export type Row = Record<string, unknown>;
+
+export interface StoredEvent {
+  type: number;
+  data: unknown;
+  timestamp: number;
+}
+
+export interface SessionEvents {
+  session: Row;
+  tabs: { tab: number; events: StoredEvent[] }[];
+}
+
+export class ApiError extends Error {
+  constructor(
+    message: string,
+    readonly status: number,
+  ) {
+    super(message);
+  }
+}
+
+export interface Api {
+  listSessions(query: SessionQuery, page: number): Promise<Paginator<SessionRow>>;
+  getVisits(sessionId: number): Promise<Row[]>;
+  getConversions(sessionId: number): Promise<Row[]>;
+  getEvents(sessionId: number): Promise<SessionEvents>;
+}
+
+export function createApi(endpoint: string, token: string): Api {
+  const base = `${endpoint.replace(/\/+$/, '')}/services/analytics/v1`;
+
+  async function post<T>(path: string, body: unknown, page?: number): Promise<T> {
+    const url = page && page > 1 ? `${base}${path}?page=${page}` : `${base}${path}`;
+    const response = await fetch(url, {
+      method: 'POST',
+      headers: {
+        Authorization: `Bearer ${token}`,
+        Accept: 'application/json',
+        'Content-Type': 'application/json',
+      },
+      body: JSON.stringify(body),
+    });
+    const text = await response.text();
+    let json: { error?: boolean; message?: string; data?: unknown } = {};
+    try {
+      json = text ? JSON.parse(text) : {};
+    } catch {
+      throw new ApiError(
+        `The collector answered ${response.status} with a body that is not JSON.`,
+        response.status,
+      );
+    }
+    if (!response.ok || json.error === true) {
+      const retry = response.headers.get('Retry-After');
+      const suffix = response.status === 429 && retry ? ` Try again in ${retry} s.` : '';
+      throw new ApiError(
+        `${json.message ?? `The collector answered ${response.status}.`}${suffix}`,
+        response.status,
+      );
+    }
+    return json.data as T;
+  }
+
+  return {
+    listSessions: (query, page) => post('/project/sessions', query, page),
+    getVisits: async (sessionId) =>
+      asRows(await post('/sessions/get-visits', { key: 'list', session_ids: [sessionId] })),
+    getConversions: async (sessionId) =>
+      asRows(await post('/sessions/get-conversions', { key: 'list', session_ids: [sessionId] })),
+    getEvents: (sessionId) => post('/sessions/get-events', { session_id: sessionId }),
+  };
+}
+
+/** List answers may be a bare array or grouped by session id; the dashboard wants the rows. */
+function asRows(data: unknown): Row[] {
+  if (Array.isArray(data)) return data as Row[];
+  if (data && typeof data === 'object') {
+    return Object.values(data).flatMap((value) => (Array.isArray(value) ? (value as Row[]) : []));
+  }
+  return [];
+}
+
+/** "YYYY-MM-DD HH:MM:SS" in UTC, the contract's date-time format. */
+export function toContractDate(date: Date): string {
+  return date.toISOString().slice(0, 19).replace('T', ' ');
+}
+
+/** Parses the contract's UTC date-time. */
+export function fromContractDate(value: string): Date {
+  return new Date(`${value.replace(' ', 'T')}Z`);
+}

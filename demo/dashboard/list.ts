@@ -1,0 +1,431 @@
+// The sessions list: date range, filters, read status, sorting by every allowed key, and the
+// paginator's own links, all sent to `project/sessions` as the contract spells them.
+import { type Child, h } from '../dom';
+import {
+  type Api,
+  ApiError,
+  type Paginator,
+  type SessionQuery,
+  type SessionRow,
+  type SortKey,
+  toContractDate,
+} from './api';
+import { formatDateTime, formatDuration, formatRelative, paginatorLabel, pathOf, text } from './format';
+
+export interface ListState {
+  /** yyyy-mm-dd, local days, inclusive. */
+  from: string;
+  to: string;
+  sortKey: SortKey;
+  sortOrder: 'asc' | 'desc';
+  readStatus: 'all' | 'read' | 'unread';
+  perPage: string;
+  page: number;
+  browser: string;
+  device: string;
+  platformOs: string;
+  country: string;
+  url: string;
+  minTime: string;
+  conversions: 'any' | 'with' | 'without';
+}
+
+function localDay(date: Date): string {
+  const pad = (n: number) => String(n).padStart(2, '0');
+  return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}`;
+}
+
+function daysAgo(days: number): string {
+  const date = new Date();
+  date.setDate(date.getDate() - days);
+  return localDay(date);
+}
+
+export function defaultListState(): ListState {
+  return {
+    from: daysAgo(6),
+    to: localDay(new Date()),
+    sortKey: 'created_at',
+    sortOrder: 'desc',
+    readStatus: 'all',
+    perPage: '15',
+    page: 1,
+    browser: '',
+    device: '',
+    platformOs: '',
+    country: '',
+    url: '',
+    minTime: '',
+    conversions: 'any',
+  };
+}
+
+/** The request body for the list state: local days become UTC date-times, empty filters stay out. */
+export function toQuery(state: ListState): SessionQuery {
+  const start = new Date(`${state.from}T00:00:00`);
+  const end = new Date(`${state.to}T23:59:59`);
+  const filters: SessionQuery['filters'] = {};
+  const list = (value: string) =>
+    value
+      .split(',')
+      .map((part) => part.trim())
+      .filter(Boolean);
+  if (state.browser.trim()) filters.browser = list(state.browser);
+  if (state.device.trim()) filters.device = list(state.device);
+  if (state.platformOs.trim()) filters.platform_os = list(state.platformOs);
+  if (state.country.trim()) filters.country = list(state.country);
+  if (state.url.trim()) filters.url = state.url.trim();
+  if (state.minTime.trim() && Number.isFinite(Number(state.minTime)))
+    filters.min_time_spend = Number(state.minTime);
+  if (state.conversions !== 'any') filters.has_conversions = state.conversions === 'with';
+  return {
+    start_date: toContractDate(start),
+    end_date: toContractDate(end),
+    sortKey: state.sortKey,
+    sortOrder: state.sortOrder,
+    read_status: state.readStatus === 'all' ? null : state.readStatus,
+    per_page: state.perPage,
+    filters,
+  };
+}
+
+const COLUMNS: { label: string; key?: SortKey; className?: string }[] = [
+  { label: '', className: 'col-dot' },
+  { label: 'Session', key: 'id' },
+  { label: 'Started', key: 'created_at' },
+  { label: 'Entry page' },
+  { label: 'Browser', key: 'browser' },
+  { label: 'OS', key: 'platform_os' },
+  { label: 'Device', key: 'device' },
+  { label: 'Country', key: 'country' },
+  { label: 'Time spent', key: 'time_spend', className: 'num' },
+  { label: 'Visits', className: 'num' },
+  { label: 'Conversions', className: 'num' },
+];
+
+export interface ListView {
+  element: HTMLElement;
+  load(): Promise<void>;
+}
+
+export function createListView(api: Api, state: ListState, open: (session: SessionRow) => void): ListView {
+  const element = h('section', { class: 'list-view' });
+  const toolbar = h('form', { class: 'toolbar', 'aria-label': 'Filter sessions' });
+  const summary = h('div', { class: 'list-summary' });
+  const tableWrap = h('div', { class: 'table-card' });
+  const pager = h('nav', { class: 'pager', 'aria-label': 'Pages' });
+  element.append(
+    h('div', { class: 'page-head' }, [h('h1', {}, ['Sessions']), summary]),
+    toolbar,
+    tableWrap,
+    pager,
+  );
+
+  let loading = 0;
+  let lastPage: Paginator<SessionRow> | null = null;
+  const seen = {
+    browser: new Set<string>(),
+    device: new Set<string>(),
+    platform_os: new Set<string>(),
+    country: new Set<string>(),
+  };
+
+  const load = async (): Promise<void> => {
+    const ticket = ++loading;
+    element.classList.add('is-loading');
+    try {
+      const page = await api.listSessions(toQuery(state), state.page);
+      if (ticket !== loading) return;
+      lastPage = page;
+      for (const row of page.data) {
+        for (const key of ['browser', 'platform_os', 'country'] as const) {
+          const value = row[key];
+          if (value) seen[key].add(value);
+        }
+      }
+      renderToolbar();
+      renderTable(page);
+    } catch (error) {
+      if (ticket !== loading) return;
+      tableWrap.replaceChildren(errorBox(error));
+      pager.replaceChildren();
+    } finally {
+      if (ticket === loading) element.classList.remove('is-loading');
+    }
+  };
+
+  const update = (patch: Partial<ListState>, resetPage = true): void => {
+    Object.assign(state, patch);
+    if (resetPage) state.page = 1;
+    void load();
+  };
+
+  function field(label: string, control: HTMLElement, className = ''): HTMLElement {
+    return h('label', { class: `control ${className}` }, [h('span', {}, [label]), control]);
+  }
+
+  function input(key: keyof ListState, attrs: Record<string, string>): HTMLInputElement {
+    const el = h('input', { ...attrs, value: String(state[key]) }) as HTMLInputElement;
+    el.addEventListener('change', () => update({ [key]: el.value } as Partial<ListState>));
+    return el;
+  }
+
+  function select(key: keyof ListState, options: [string, string][]): HTMLSelectElement {
+    const el = h(
+      'select',
+      {},
+      options.map(([value, label]) => {
+        const option = h('option', { value }, [label]) as HTMLOptionElement;
+        option.selected = String(state[key]) === value;
+        return option;
+      }),
+    ) as HTMLSelectElement;
+    el.addEventListener('change', () => update({ [key]: el.value } as Partial<ListState>));
+    return el;
+  }
+
+  function datalist(id: string, values: Set<string>): HTMLElement {
+    return h(
+      'datalist',
+      { id },
+      [...values].sort().map((value) => h('option', { value })),
+    );
+  }
+
+  function segmented(): HTMLElement {
+    const options: [ListState['readStatus'], string][] = [
+      ['all', 'All'],
+      ['unread', 'Unread'],
+      ['read', 'Read'],
+    ];
+    return h(
+      'div',
+      { class: 'segmented', role: 'group', 'aria-label': 'Read status' },
+      options.map(([value, label]) => {
+        const button = h('button', { type: 'button', 'aria-pressed': String(state.readStatus === value) }, [
+          label,
+        ]);
+        button.addEventListener('click', () => update({ readStatus: value }));
+        return button;
+      }),
+    );
+  }
+
+  function preset(label: string, days: number): HTMLElement {
+    const button = h('button', { type: 'button', class: 'chip-button' }, [label]);
+    button.addEventListener('click', () => update({ from: daysAgo(days), to: localDay(new Date()) }));
+    return button;
+  }
+
+  function renderToolbar(): void {
+    const refresh = h('button', { type: 'button', class: 'button ghost', title: 'Load the list again' }, [
+      'Refresh',
+    ]);
+    refresh.addEventListener('click', () => void load());
+    const reset = h('button', { type: 'button', class: 'button ghost' }, ['Clear filters']);
+    reset.addEventListener('click', () => {
+      const fresh = defaultListState();
+      update({
+        ...fresh,
+        from: state.from,
+        to: state.to,
+        sortKey: state.sortKey,
+        sortOrder: state.sortOrder,
+      });
+    });
+    toolbar.replaceChildren(
+      h('div', { class: 'toolbar-row' }, [
+        field('From', input('from', { type: 'date', name: 'from' })),
+        field('To', input('to', { type: 'date', name: 'to' })),
+        h('div', { class: 'presets' }, [preset('Today', 0), preset('7 days', 6), preset('30 days', 29)]),
+        h('div', { class: 'spacer' }),
+        segmented(),
+        field(
+          'Per page',
+          select('perPage', [
+            ['15', '15'],
+            ['30', '30'],
+            ['50', '50'],
+            ['100', '100'],
+          ]),
+          'narrow',
+        ),
+        refresh,
+      ]),
+      h('div', { class: 'toolbar-row filters' }, [
+        field(
+          'Entry URL contains',
+          input('url', { type: 'search', name: 'url', placeholder: '/products' }),
+          'wide',
+        ),
+        field('Browser', input('browser', { name: 'browser', list: 'dl-browser', placeholder: 'Any' })),
+        field('OS', input('platformOs', { name: 'platform_os', list: 'dl-os', placeholder: 'Any' })),
+        field(
+          'Device',
+          select('device', [
+            ['', 'Any'],
+            ['desktop', 'Desktop'],
+            ['mobile', 'Mobile'],
+            ['tablet', 'Tablet'],
+          ]),
+        ),
+        field('Country', input('country', { name: 'country', list: 'dl-country', placeholder: 'Any' })),
+        field(
+          'Min. time (s)',
+          input('minTime', { type: 'number', min: '0', step: '1', name: 'min_time', placeholder: '0' }),
+        ),
+        field(
+          'Conversions',
+          select('conversions', [
+            ['any', 'Any'],
+            ['with', 'With conversions'],
+            ['without', 'Without'],
+          ]),
+        ),
+        reset,
+      ]),
+      datalist('dl-browser', seen.browser),
+      datalist('dl-os', seen.platform_os),
+      datalist('dl-country', seen.country),
+    );
+    toolbar.onsubmit = (event) => event.preventDefault();
+  }
+
+  function header(): HTMLElement {
+    return h(
+      'tr',
+      {},
+      COLUMNS.map((column) => {
+        if (!column.key) return h('th', { class: column.className }, [column.label]);
+        const key = column.key;
+        const active = state.sortKey === key;
+        const button = h('button', { type: 'button', class: 'sort', 'data-sort': key }, [
+          column.label,
+          h('span', { class: 'arrow' }, [active ? (state.sortOrder === 'asc' ? '↑' : '↓') : '↕']),
+        ]);
+        button.addEventListener('click', () =>
+          update({ sortKey: key, sortOrder: active && state.sortOrder === 'desc' ? 'asc' : 'desc' }),
+        );
+        return h(
+          'th',
+          {
+            class: `${column.className ?? ''} ${active ? 'sorted' : ''}`.trim(),
+            'aria-sort': active ? (state.sortOrder === 'asc' ? 'ascending' : 'descending') : undefined,
+          },
+          [button],
+        );
+      }),
+    );
+  }
+
+  function row(session: SessionRow): HTMLElement {
+    const unread = session.read_status !== 'read';
+    const tr = h('tr', { class: unread ? 'unread' : '', 'data-session': String(session.id), tabindex: '0' }, [
+      h('td', { class: 'col-dot' }, [h('span', { class: 'unread-dot', title: unread ? 'Unread' : 'Read' })]),
+      h('td', {}, [h('span', { class: 'session-id' }, [`#${session.id}`])]),
+      h('td', {}, [
+        h('div', {}, [formatDateTime(session.created_at)]),
+        h('div', { class: 'muted small' }, [formatRelative(session.created_at)]),
+      ]),
+      h('td', { class: 'url-cell', title: text(session.entry_url, '') }, [pathOf(session.entry_url)]),
+      h('td', {}, [text(session.browser)]),
+      h('td', {}, [text(session.platform_os)]),
+      h('td', {}, [text(session.device)]),
+      h('td', {}, [text(session.country)]),
+      h('td', { class: 'num' }, [formatDuration(session.time_spend)]),
+      h('td', { class: 'num' }, [String(session.visits_count ?? 0)]),
+      h('td', { class: 'num' }, [
+        session.conversions_count > 0
+          ? h('span', { class: 'pill good' }, [String(session.conversions_count)])
+          : h('span', { class: 'muted' }, ['0']),
+      ]),
+    ]);
+    tr.addEventListener('click', () => open(session));
+    tr.addEventListener('keydown', (event) => {
+      if (event.key === 'Enter') open(session);
+    });
+    return tr;
+  }
+
+  function renderTable(page: Paginator<SessionRow>): void {
+    summary.replaceChildren(
+      h('span', {}, [
+        page.total === 1 ? '1 session' : `${page.total} sessions`,
+        page.total > 0
+          ? h('span', { class: 'muted' }, [` · showing ${page.from ?? 0}–${page.to ?? 0}`])
+          : null,
+      ]),
+    );
+    const body: Child[] =
+      page.data.length > 0
+        ? page.data.map(row)
+        : [
+            h('tr', {}, [
+              h('td', { colspan: String(COLUMNS.length), class: 'empty-cell' }, [
+                h('strong', {}, ['No sessions match.']),
+                h('div', { class: 'muted' }, [
+                  'Open the shop in another tab, click around, then refresh this list.',
+                ]),
+              ]),
+            ]),
+          ];
+    tableWrap.replaceChildren(
+      h('table', { class: 'sessions' }, [h('thead', {}, [header()]), h('tbody', {}, body)]),
+    );
+    renderPager(page);
+  }
+
+  function renderPager(page: Paginator<SessionRow>): void {
+    if (page.last_page <= 1) {
+      pager.replaceChildren();
+      return;
+    }
+    pager.replaceChildren(
+      ...page.links.map((link) => {
+        const target = link.page ?? pageFromUrl(link.url);
+        const button = h(
+          'button',
+          {
+            type: 'button',
+            class: `page ${link.active ? 'active' : ''}`.trim(),
+            'aria-current': link.active ? 'page' : undefined,
+          },
+          [paginatorLabel(link.label)],
+        ) as HTMLButtonElement;
+        button.disabled = target === null || link.active;
+        button.addEventListener('click', () => {
+          if (target !== null) update({ page: target }, false);
+        });
+        return button;
+      }),
+    );
+  }
+
+  renderToolbar();
+  return {
+    element,
+    load,
+    get lastPage() {
+      return lastPage;
+    },
+  } as ListView;
+}
+
+function pageFromUrl(url: string | null): number | null {
+  if (!url) return null;
+  try {
+    const page = Number(new URL(url, location.href).searchParams.get('page'));
+    return Number.isInteger(page) && page > 0 ? page : null;
+  } catch {
+    return null;
+  }
+}
+
+export function errorBox(error: unknown): HTMLElement {
+  const message = error instanceof Error ? error.message : String(error);
+  const hint =
+    error instanceof ApiError && error.status === 401
+      ? 'The API token in this page does not match the collector. Open the dashboard from the collector that serves it.'
+      : 'Is the collector running? Start it with npm start.';
+  return h('div', { class: 'error-box', role: 'alert' }, [h('strong', {}, [message]), h('div', {}, [hint])]);
+}

@@ -1,0 +1,28 @@
+// Delivery at the edges of a page's life (issue 4): closing the tab right after an interaction still
+// delivers that interaction.
+import { expect, test } from './fixtures.js';
+import { expectStored } from './store.js';
+
+test('closing the tab right after an interaction still delivers that interaction', async ({
+  context,
+  api,
+  since,
+}) => {
+  const page = await context.newPage();
+  await page.goto('/product.html?id=trail-pack&e2e=close');
+  await expect(page.locator('h1')).toHaveText('Canvas Trail Pack');
+  // Well inside the 5 s flush interval: nothing of this page has been sent on a timer yet.
+  await page.waitForTimeout(1000);
+  await page.click('[data-wishlist]');
+  await page.close();
+
+  const stored = await expectStored(api, since, {
+    sessions: 1,
+    visits: 1,
+    events: (s) => JSON.stringify(s.events[0] ?? {}).includes('Saved to wishlist'),
+  });
+  const events = stored.events[0]?.tabs[0]?.events ?? [];
+  // The click itself is there too (rrweb MouseInteraction, type Click), not just its effect.
+  const clicks = events.filter((e) => e.type === 3 && e.data.source === 2 && e.data.type === 2);
+  expect(clicks.length).toBeGreaterThan(0);
+});

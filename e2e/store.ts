@@ -1,0 +1,221 @@
+// The harness's view of what the collector stored, read only through its read endpoints
+// (CONTRACT.md section 3): tests assert on this, never on requests intercepted in the page.
+import { TEST_KEYS } from './collector.js';
+
+export interface SessionRow {
+  id: number;
+  browser: string | null;
+  device: string | null;
+  platform_os: string | null;
+  country: string | null;
+  time_spend: number;
+  created_at: string;
+  read_status: string;
+  visits_count: number;
+  conversions_count: number;
+  entry_url: string | null;
+  [key: string]: unknown;
+}
+
+export interface VisitRow {
+  id: number;
+  session_id: number;
+  tab: number;
+  url: string;
+  title: string | null;
+  navigation: string | null;
+  time_spend: number;
+  started_at: number;
+  vitals: { name: string; value: number; rating: string | null }[];
+  [key: string]: unknown;
+}
+
+export interface ConversionRow {
+  id: number;
+  session_id: number;
+  visit_id: number | null;
+  type: string;
+  goal: string;
+  target: string | null;
+  [key: string]: unknown;
+}
+
+export interface StoredEvent {
+  type: number;
+  data: { source?: number; tag?: string; payload?: Record<string, unknown>; [key: string]: unknown };
+  timestamp: number;
+}
+
+export interface SessionEvents {
+  session: SessionRow;
+  tabs: { tab: number; events: StoredEvent[] }[];
+  [key: string]: unknown;
+}
+
+export interface Paginator<T> {
+  current_page: number;
+  data: T[];
+  last_page: number;
+  total: number;
+  links: { url: string | null; label: string; page?: number | null; active: boolean }[];
+  [key: string]: unknown;
+}
+
+/** "YYYY-MM-DD HH:MM:SS" in UTC (CONTRACT.md). */
+export function contractDate(date: Date): string {
+  return date.toISOString().slice(0, 19).replace('T', ' ');
+}
+
+export class ReadApi {
+  constructor(private readonly endpoint: string) {}
+
+  /** Posts to a read endpoint; answers the parsed body with its status, whatever the status. */
+  async raw(
+    path: string,
+    body: unknown,
+    query = '',
+  ): Promise<{ status: number; body: Record<string, unknown> }> {
+    const response = await fetch(`${this.endpoint}/services/analytics/v1${path}${query}`, {
+      method: 'POST',
+      headers: {
+        Authorization: `Bearer ${TEST_KEYS.SPOOR_API_TOKEN}`,
+        Accept: 'application/json',
+        'Content-Type': 'application/json',
+      },
+      body: JSON.stringify(body),
+    });
+    const text = await response.text();
+    return { status: response.status, body: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
+  }
+
+  private async data<T>(path: string, body: unknown, query = ''): Promise<T> {
+    const { status, body: answer } = await this.raw(path, body, query);
+    if (status !== 200 || answer.error !== false) {
+      throw new Error(`${path} answered ${status}: ${JSON.stringify(answer).slice(0, 500)}`);
+    }
+    return answer.data as T;
+  }
+
+  listSessions(body: Record<string, unknown>, page = 1): Promise<Paginator<SessionRow>> {
+    return this.data('/project/sessions', body, page > 1 ? `?page=${page}` : '');
+  }
+
+  /** Every session created at or after `since` (one worker's collector serves one test at a time). */
+  async sessionsSince(since: Date): Promise<SessionRow[]> {
+    const page = await this.listSessions({
+      start_date: contractDate(since),
+      end_date: contractDate(new Date(Date.now() + 86_400_000)),
+      sortKey: 'id',
+      sortOrder: 'asc',
+      per_page: '100',
+      filters: {},
+    });
+    return page.data;
+  }
+
+  getVisits(sessionIds: number[]): Promise<VisitRow[]> {
+    return this.data('/sessions/get-visits', { key: 'list', session_ids: sessionIds });
+  }
+
+  getConversions(sessionIds: number[]): Promise<ConversionRow[]> {
+    return this.data('/sessions/get-conversions', { key: 'list', session_ids: sessionIds });
+  }
+
+  getEvents(sessionId: number): Promise<SessionEvents> {
+    return this.data('/sessions/get-events', { session_id: sessionId });
+  }
+}
+
+export interface Stored {
+  sessions: SessionRow[];
+  visits: VisitRow[];
+  conversions: ConversionRow[];
+  /** get-events of each session, when the expectation asked for events. */
+  events: SessionEvents[];
+}
+
+export interface Expected {
+  sessions?: number;
+  visits?: number;
+  conversions?: number;
+  /** A condition on the stored events (e.g. "the input events have arrived"). */
+  events?: (stored: Stored) => boolean;
+  /** Extra condition on the whole snapshot. */
+  until?: (stored: Stored) => boolean;
+}
+
+/**
+ * Polls the read endpoints until what is stored for the sessions created since `since` has exactly
+ * the expected counts (and the conditions hold), or fails with the last snapshot after `timeoutMs`.
+ * Exact counts, not "at least": a duplicate or a stray session is a failure.
+ */
+export async function expectStored(
+  api: ReadApi,
+  since: Date,
+  expected: Expected,
+  timeoutMs = 30_000,
+): Promise<Stored> {
+  const deadline = Date.now() + timeoutMs;
+  let last: Stored | null = null;
+  let lastError: unknown = null;
+  for (;;) {
+    try {
+      last = await snapshot(api, since, expected.events !== undefined);
+      if (matches(last, expected)) {
+        // Hold still for a moment: a late duplicate must not slip in after a match.
+        await sleep(750);
+        const again = await snapshot(api, since, expected.events !== undefined);
+        if (matches(again, expected)) return again;
+        last = again;
+      }
+    } catch (error) {
+      lastError = error;
+    }
+    if (Date.now() > deadline) break;
+    await sleep(400);
+  }
+  const summary = last
+    ? {
+        sessions: last.sessions.map((s) => ({ id: s.id, entry_url: s.entry_url, visits: s.visits_count })),
+        visits: last.visits.map((v) => `${v.session_id}/${v.tab} ${v.navigation} ${v.url}`),
+        conversions: last.conversions.map((c) => `${c.type}:${c.goal}`),
+        eventCounts: last.events.map((e) => e.tabs.map((t) => `${t.tab}:${t.events.length}`).join(',')),
+      }
+    : null;
+  throw new Error(
+    `stored data did not reach ${JSON.stringify({ ...expected, events: expected.events ? 'condition' : undefined })} ` +
+      `within ${timeoutMs} ms; last: ${JSON.stringify(summary, null, 1)}${lastError ? `; last error: ${String(lastError)}` : ''}`,
+  );
+}
+
+function matches(stored: Stored, expected: Expected): boolean {
+  if (expected.sessions !== undefined && stored.sessions.length !== expected.sessions) return false;
+  if (expected.visits !== undefined && stored.visits.length !== expected.visits) return false;
+  if (expected.conversions !== undefined && stored.conversions.length !== expected.conversions) return false;
+  if (expected.events && !expected.events(stored)) return false;
+  if (expected.until && !expected.until(stored)) return false;
+  return true;
+}
+
+async function snapshot(api: ReadApi, since: Date, withEvents: boolean): Promise<Stored> {
+  const sessions = await api.sessionsSince(since);
+  const ids = sessions.map((s) => s.id);
+  if (ids.length === 0) return { sessions, visits: [], conversions: [], events: [] };
+  const [visits, conversions] = await Promise.all([api.getVisits(ids), api.getConversions(ids)]);
+  const events = withEvents ? await Promise.all(ids.map((id) => api.getEvents(id))) : [];
+  return { sessions, visits, conversions, events };
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** All stored events of a session, every tab, as one JSON text: for "this never appears" checks. */
+export function rawJson(events: SessionEvents): string {
+  return JSON.stringify(events);
+}
+
+/** The snippet's custom events with this tag, in stored order. */
+export function customEvents(events: StoredEvent[], tag: string): StoredEvent[] {
+  return events.filter((e) => e.type === 5 && e.data?.tag === tag);
+}
