@@ -1,7 +1,7 @@
 // The collector as a request handler built from a config and a store. It never listens: main.ts
 // does, and tests start it on port 0 over a temporary database (STYLE.md 11).
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
-import { parseJsonObject, readBody } from './body.js';
+import { type Body, gzippedBody, parseJsonObject, readBody } from './body.js';
 import type { Config } from './config.js';
 import { corsHeaders, originAllowed, preflightHeaders } from './cors.js';
 import { type Headers, HttpError, httpError } from './errors.js';
@@ -137,10 +137,10 @@ export function createApp(options: AppOptions): RequestListener {
       if (rate && !rate.allowed) throw httpError(429, 'Too Many Attempts.');
       if (entry.guard === 'read' && !project) throw httpError(401, 'Unauthenticated.');
 
-      let bodyBytes: Promise<Buffer> | null = null;
+      let read: Promise<Body> | null = null;
       const body = () => {
-        bodyBytes ??= readBody(req, config.limits);
-        return bodyBytes;
+        read ??= readBody(req, config.limits);
+        return read;
       };
       const ctx: RouteContext = {
         req,
@@ -149,8 +149,9 @@ export function createApp(options: AppOptions): RequestListener {
         ip,
         nowMs,
         project,
-        body,
-        json: async () => parseJsonObject(await body(), config.limits.maxDepth),
+        body: async () => (await body()).bytes,
+        gzipBody: async () => gzippedBody(await body()),
+        json: async () => parseJsonObject((await body()).bytes, config.limits.maxDepth),
       };
       const reply = await entry.handle(ctx);
       send(res, reply.status ?? 200, reply.body, headers);

@@ -1,7 +1,7 @@
 // Reads a request body within limits: the bytes on the wire (413), the bytes after gunzip (413, so a
 // gzip bomb costs us at most the limit), and the JSON nesting depth (422, checked before parsing).
 import type { IncomingMessage } from 'node:http';
-import { gunzip } from 'node:zlib';
+import { gunzip, gzip } from 'node:zlib';
 import { fieldError, httpError } from './errors.js';
 
 export interface BodyLimits {
@@ -69,11 +69,26 @@ function gunzipLimited(raw: Buffer, maxOutputLength: number): Promise<Buffer> {
   });
 }
 
-/** The decompressed body bytes. */
-export async function readBody(req: IncomingMessage, limits: BodyLimits): Promise<Buffer> {
+export interface Body {
+  /** The body's bytes, decompressed. */
+  bytes: Buffer;
+  /** The bytes as they came when they came gzip-compressed, else null. */
+  gzip: Buffer | null;
+}
+
+/** The body, decompressed, and its compressed form when it came compressed. */
+export async function readBody(req: IncomingMessage, limits: BodyLimits): Promise<Body> {
   const raw = await readRaw(req, limits.maxBytes);
-  if (!isGzip(req, raw)) return raw;
-  return gunzipLimited(raw, limits.maxDecompressedBytes);
+  if (!isGzip(req, raw)) return { bytes: raw, gzip: null };
+  return { bytes: await gunzipLimited(raw, limits.maxDecompressedBytes), gzip: raw };
+}
+
+/** The body gzip-compressed: as it came, or compressed on libuv's thread pool, not the event loop. */
+export function gzippedBody(body: Body): Promise<Buffer> {
+  if (body.gzip) return Promise.resolve(body.gzip);
+  return new Promise((resolve, reject) => {
+    gzip(body.bytes, (error, out) => (error ? reject(error) : resolve(out)));
+  });
 }
 
 /** Deepest nesting of `[`/`{` in JSON text, skipping strings; stops counting past the limit. */

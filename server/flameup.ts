@@ -48,6 +48,13 @@ export interface RelayOptions {
   maxDelayMs?: number;
   /** An event still failing this long after it arrived is marked failed. @default 7 days */
   giveUpAfterMs?: number;
+  /**
+   * Resolves once the rows committed so far are durable (the store's `durable`). /track's group commit
+   * makes its rows visible a moment before their fsync; the relay sends nothing before that, so a power
+   * loss cannot make it send an event whose batch is then lost and delivered again.
+   * @default already durable
+   */
+  durable?: () => Promise<void>;
 }
 
 export interface FlameupRelay {
@@ -182,12 +189,18 @@ export function createFlameupRelay(opts: RelayOptions): FlameupRelay {
   let pausedUntil = 0;
   let errors = 0;
 
+  const durable = opts.durable ?? (() => Promise.resolve());
   const kick = () => {
     if (!running || kicked) return;
     kicked = true;
     setImmediate(() => {
-      kicked = false;
-      pass();
+      // A failed fsync is the store's to report; the rows are what they are by the next pass.
+      void durable()
+        .catch(() => undefined)
+        .then(() => {
+          kicked = false;
+          pass();
+        });
     });
   };
 

@@ -11,7 +11,7 @@ const config = loadConfig(process.env);
 const store = openStore(config.dbFile);
 const project = ensureDemoProject(config, store);
 // The demo project's Flameup setting follows the environment; the key never leaves this process.
-const flameup = createFlameupRelay({ db: store.db });
+const flameup = createFlameupRelay({ db: store.db, durable: () => store.durable() });
 flameup.configure(
   project.id,
   config.flameupApiKey ? { apiKey: config.flameupApiKey, url: config.flameupUrl } : null,
@@ -38,11 +38,12 @@ function stop(signal: string): void {
   }, 10_000);
   force.unref();
   server.close(() => {
-    // Forwards in flight finish (or stay queued) before the database closes.
-    void flameup.stop().finally(() => {
-      store.close();
-      process.exit(0);
-    });
+    // Forwards in flight finish (or stay queued) before the database closes; the store commits what
+    // is still queued and waits for its checkpointer, so the WAL is folded into the file on exit.
+    void flameup
+      .stop()
+      .finally(() => store.close())
+      .finally(() => process.exit(0));
   });
   // Idle keep-alive sockets would otherwise hold close() open until they time out.
   server.closeIdleConnections();

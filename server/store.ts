@@ -2,9 +2,11 @@
 // never write SQL; sort keys and filter fields reach SQL only through the whitelists below.
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { gunzipSync, gzipSync } from 'node:zlib';
+import { gunzipSync } from 'node:zlib';
 import Database from 'better-sqlite3';
+import { startCheckpointer } from './checkpointer.js';
 import type { InteractionSummary } from './irregular.js';
+import { createWriter, type WriterOptions } from './writer.js';
 
 export interface Project {
   id: number;
@@ -62,6 +64,8 @@ export interface NewBatch {
   tab: number;
   timer: number | null;
   events: IncomingEvent[];
+  /** The /track body, gzip-compressed (as it arrived, or compressed off the event loop): kept for replay. */
+  body: Buffer;
   userAgent: string | null;
   nowMs: number;
 }
@@ -251,6 +255,16 @@ const MIGRATIONS: string[] = [
      created_at TEXT NOT NULL
    );
    CREATE INDEX named_events_session ON named_events(session_id, tab, ts);`,
+  // get-visits reads the vitals of the visits it lists: without this, every call scanned all vitals.
+  // The sessions list filters and sorts on these columns after its project and date range: with them in
+  // the index, counting and choosing a page read the index alone, and only the page's rows are read
+  // from the table. It replaces (project_id, created_at), its prefix. time_spend changes with every
+  // batch, which costs /track one index entry moved within a page; the other columns are set once.
+  // Batches stored from here on keep the whole gzip body as received (see storedEvents).
+  `CREATE INDEX vitals_visit ON vitals(visit_id);
+   CREATE INDEX sessions_project_created_filters ON sessions(project_id, created_at, read_status, browser,
+     device, platform_os, country, time_spend);
+   DROP INDEX sessions_project_created;`,
 ];
 
 /** `YYYY-MM-DD HH:MM:SS` in UTC, the contract's date-time format. */
@@ -262,6 +276,18 @@ function str(v: unknown, max = 2048): string | null {
   if (v === undefined || v === null) return null;
   const s = typeof v === 'string' ? v : JSON.stringify(v);
   return s.length > max ? s.slice(0, max) : s;
+}
+
+/**
+ * The events of a stored batch. Since migration 2 the blob is the whole /track body, gzip-compressed
+ * (usually the very bytes the snippet sent, so ingest compresses nothing); before, it was the events
+ * array alone. Both are read.
+ */
+function storedEvents(blob: Buffer): IncomingEvent[] {
+  const parsed = JSON.parse(gunzipSync(blob).toString('utf8')) as unknown;
+  if (Array.isArray(parsed)) return parsed as IncomingEvent[];
+  const events = (parsed as { events?: unknown }).events;
+  return Array.isArray(events) ? (events as IncomingEvent[]) : [];
 }
 
 function num(v: unknown): number | null {
@@ -280,14 +306,33 @@ const MAX_INPUT_TIMES_PER_BATCH = 100;
 
 export type Store = ReturnType<typeof openStore>;
 
-export function openStore(file: string) {
+export interface StoreOptions {
+  /** How /track writes are grouped into transactions (server/writer.ts); tests take over the timing. */
+  writer?: WriterOptions;
+  /** Milliseconds between WAL checkpoints (server/checkpointer.ts). @default 1000 */
+  checkpointIntervalMs?: number;
+  /** Where a failed checkpointer is reported. */
+  logError?: (message: string, error: unknown) => void;
+}
+
+export function openStore(file: string, options: StoreOptions = {}) {
   if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
   const db = new Database(file);
-  db.pragma('journal_mode = WAL');
-  // FULL: a commit is on disk before /track answers 200, even across a power cut, not only a crash.
+  // A memory database has no WAL (the pragma answers 'memory').
+  const wal = db.pragma('journal_mode = WAL', { simple: true }) === 'wal';
+  // FULL: a commit is on disk before its request is answered, even across a power cut, not only a
+  // crash. /track's group commits keep that promise with one fsync per group (server/writer.ts).
   db.pragma('synchronous = FULL');
   db.pragma('foreign_keys = ON');
   db.pragma('busy_timeout = 5000');
+  // SQLite's defaults (a 2 MB page cache, reads through read()) are sized for small devices: on a
+  // database of a million sessions the read endpoints re-read the same index pages from the OS.
+  db.pragma('cache_size = -65536');
+  db.pragma('mmap_size = 268435456');
+  // Sorts and DISTINCTs that need a temporary B-tree build it in memory, not in a temporary file.
+  db.pragma('temp_store = MEMORY');
+  // After a checkpoint has emptied the WAL, a WAL grown past this is truncated back (bytes).
+  db.pragma('journal_size_limit = 67108864');
 
   const version = db.pragma('user_version', { simple: true }) as number;
   for (let v = version; v < MIGRATIONS.length; v++) {
@@ -295,6 +340,22 @@ export function openStore(file: string) {
       db.exec(MIGRATIONS[v] as string);
       db.pragma(`user_version = ${v + 1}`);
     })();
+  }
+
+  const writer = createWriter(db, wal ? `${file}-wal` : null, options.writer);
+  const logError = options.logError ?? ((message, error) => console.error(message, error));
+  // Checkpoints move to a worker thread, off the request path (server/checkpointer.ts).
+  let checkpointer: ReturnType<typeof startCheckpointer> | null = null;
+  if (wal) {
+    db.pragma('wal_autocheckpoint = 0');
+    checkpointer = startCheckpointer(file, {
+      ...(options.checkpointIntervalMs !== undefined ? { intervalMs: options.checkpointIntervalMs } : {}),
+      onError: (error) => {
+        logError('WAL checkpointer failed; checkpointing in commits again', error);
+        // Back to SQLite's own automatic checkpoint, so the WAL cannot grow without bound.
+        if (db.open) db.pragma('wal_autocheckpoint = 1000');
+      },
+    });
   }
 
   // Statements built from whitelisted fragments are prepared once per distinct SQL text.
@@ -412,7 +473,6 @@ export function openStore(file: string) {
     }
     const visitId =
       first === null ? latestVisit(b.sessionId, b.tab) : latestVisitAt(b.sessionId, b.tab, first);
-    if (visitId !== null) touched.add(visitId);
 
     const batch = stmt(
       `INSERT INTO batches (session_id, tab, visit_id, first_ts, last_ts, event_count, timer, events,
@@ -425,7 +485,7 @@ export function openStore(file: string) {
       last,
       b.events.length,
       b.timer,
-      gzipSync(JSON.stringify(b.events)),
+      b.body,
       interactions,
       JSON.stringify(inputTimes),
       now,
@@ -492,10 +552,16 @@ export function openStore(file: string) {
     }
 
     // A visit's time_spend is the largest timer seen for it; a session's is the sum over its visits.
+    // Visits that gained or lost batches to a new visit are recounted from their batches; the batch's
+    // own visit otherwise only needs the new timer folded in (recounting it read every batch of the
+    // visit, on every batch).
     for (const id of touched) {
       stmt(
         'UPDATE visits SET time_spend = COALESCE((SELECT MAX(timer) FROM batches WHERE visit_id = ?), 0) WHERE id = ?',
       ).run(id, id);
+    }
+    if (visitId !== null && !touched.has(visitId) && b.timer !== null) {
+      stmt('UPDATE visits SET time_spend = MAX(time_spend, ?) WHERE id = ?').run(b.timer, visitId);
     }
     stmt(
       `UPDATE sessions SET
@@ -557,8 +623,16 @@ export function openStore(file: string) {
   };
 
   return {
-    close(): void {
-      db.close();
+    /**
+     * Commits the writes still queued, closes the database, and resolves once the checkpointer's
+     * connection is closed too (the last connection to close checkpoints the WAL into the file).
+     */
+    async close(): Promise<void> {
+      if (db.open) {
+        writer.drain();
+        db.close();
+      }
+      await Promise.all([writer.close(), checkpointer?.stop()]);
     },
 
     /** The database handle, for the one other store module with tables of its own (flameup-store.ts). */
@@ -656,9 +730,38 @@ export function openStore(file: string) {
       return stmt('SELECT 1 FROM batch_hashes WHERE hash = ?').get(hash) !== undefined;
     },
 
-    /** Stores one /track body in one transaction; returns once it is committed. */
+    /**
+     * Stores one /track body (in a savepoint when inside `write`). Outside `write` it is a transaction
+     * of its own, committed when this returns.
+     */
     insertBatch(b: NewBatch): { duplicate: boolean; batchId: number | null } {
       return insertBatchTx(b);
+    },
+
+    /**
+     * Runs `work` (synchronous, writing through this store's methods) in the next group commit, in a
+     * savepoint of its own; resolves once the group is durably committed (server/writer.ts).
+     */
+    write<T>(work: () => T): Promise<T> {
+      return writer.run(work);
+    },
+
+    /**
+     * Resolves once every group committed so far is durable. A row a group wrote is visible as soon
+     * as the group commits, a moment before its fsync: wait for this before answering on its strength.
+     */
+    durable(): Promise<void> {
+      return writer.durable();
+    },
+
+    /** Writes queued for the next group commit. */
+    get pendingWrites(): number {
+      return writer.pending;
+    },
+
+    /** Group commits so far. */
+    get commitGroups(): number {
+      return writer.groups;
     },
 
     listSessions(q: SessionQuery): { rows: SessionListRow[]; total: number } {
@@ -668,11 +771,16 @@ export function openStore(file: string) {
       ).n;
       const dir = q.sortOrder === 'asc' ? 'ASC' : 'DESC';
       const column = SORT_COLUMNS[q.sortKey];
+      const order = `${column} ${dir}, s.id ${dir}`;
+      // The page is chosen on the index alone (sessions_project_created_filters covers the filters and
+      // sort keys but the URL and conversions); the table and the counts are read for its rows only.
       const rows = stmt(
         `SELECT s.*,
            (SELECT COUNT(*) FROM visits v WHERE v.session_id = s.id) AS visits_count,
            (SELECT COUNT(*) FROM conversions c WHERE c.session_id = s.id) AS conversions_count
-         FROM sessions s WHERE ${where.sql} ORDER BY ${column} ${dir}, s.id ${dir} LIMIT ? OFFSET ?`,
+         FROM sessions s WHERE s.id IN (
+           SELECT s.id FROM sessions s WHERE ${where.sql} ORDER BY ${order} LIMIT ? OFFSET ?
+         ) ORDER BY ${order}`,
       ).all(...where.params, q.limit, q.offset) as SessionListRow[];
       return { rows, total };
     },
@@ -747,7 +855,7 @@ export function openStore(file: string) {
       const tabs = new Map<number, IncomingEvent[]>();
       for (const r of rows) {
         const list = tabs.get(r.tab) ?? [];
-        list.push(...(JSON.parse(gunzipSync(r.events).toString('utf8')) as IncomingEvent[]));
+        list.push(...storedEvents(r.events));
         tabs.set(r.tab, list);
       }
       return [...tabs.entries()].map(([tab, events]) => ({
@@ -776,6 +884,18 @@ export function openStore(file: string) {
       }
       inputTimes.sort((a, b) => a - b);
       return { userAgent: s?.user_agent ?? null, interactionCount, inputTimes };
+    },
+
+    /**
+     * EXPLAIN QUERY PLAN of every statement prepared so far (parameters bound to null), for tests and
+     * diagnostics: which index each query uses, and whether one scans a whole table.
+     */
+    queryPlans(): { sql: string; plan: string[] }[] {
+      return [...cache.keys()].map((sql) => {
+        const params = new Array<null>((sql.match(/\?/g) ?? []).length).fill(null);
+        const rows = db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...params) as { detail: string }[];
+        return { sql, plan: rows.map((r) => r.detail) };
+      });
     },
 
     /** Rows per table, for tests and diagnostics. */

@@ -27,6 +27,8 @@ export interface RouteContext {
   project: Project | null;
   /** The decompressed body bytes (read within the configured limits). */
   body(): Promise<Buffer>;
+  /** The body gzip-compressed: the bytes as received if they came so, else compressed off the loop. */
+  gzipBody(): Promise<Buffer>;
   /** The body as a JSON object (422 on anything else). */
   json(): Promise<Record<string, unknown>>;
 }

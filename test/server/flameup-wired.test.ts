@@ -21,7 +21,7 @@ it('forwards each named event of a stored /track body to Flameup once, including
   });
   const store = openStore(config.dbFile);
   const project = ensureDemoProject(config, store);
-  const flameup = createFlameupRelay({ db: store.db });
+  const flameup = createFlameupRelay({ db: store.db, durable: () => store.durable() });
   flameup.configure(
     project.id,
     config.flameupApiKey ? { apiKey: config.flameupApiKey, url: config.flameupUrl } : null,
@@ -66,6 +66,6 @@ it('forwards each named event of a stored /track body to Flameup once, including
   await flameup.stop();
   server.closeAllConnections();
   server.close();
-  store.close();
+  await store.close();
   await standin.close();
 });

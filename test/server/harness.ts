@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createApp, ensureDemoProject } from '../../server/app.js';
 import { type Config, loadConfig } from '../../server/config.js';
-import { openStore, type Project, type Store } from '../../server/store.js';
+import { openStore, type Project, type Store, type StoreOptions } from '../../server/store.js';
 
 export const V1 = '/api/services/analytics/v1';
 
@@ -46,11 +46,11 @@ export async function answerOf(res: Response): Promise<Answer> {
 
 export async function startCollector(
   env: Record<string, string> = {},
-  opts: { rootDir?: string; startAt?: number } = {},
+  opts: { rootDir?: string; startAt?: number; store?: StoreOptions } = {},
 ): Promise<Collector> {
   const dir = mkdtempSync(join(tmpdir(), 'spoor-test-'));
   const config = loadConfig({ SPOOR_DATA: dir, ...env }, opts.rootDir);
-  const store = openStore(config.dbFile);
+  const store = openStore(config.dbFile, opts.store);
   const project = ensureDemoProject(config, store);
   const clock = { now: opts.startAt ?? Date.now() };
   const errors: unknown[] = [];
@@ -95,7 +95,7 @@ export async function startCollector(
     async close() {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
-      store.close();
+      await store.close();
       rmSync(dir, { recursive: true, force: true });
     },
   };

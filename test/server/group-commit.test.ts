@@ -1,0 +1,216 @@
+// The /track write path: group commit (server/writer.ts), the stored body, and checkpoints off the
+// request path (server/checkpointer.ts). Groups are committed when the test says so (the writer's
+// `schedule` option), so nothing here depends on timing; transactions are counted in the WAL itself.
+import { readFileSync, statSync } from 'node:fs';
+import { gunzipSync, gzipSync } from 'node:zlib';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import type { StoreOptions } from '../../server/store.js';
+import { type Collector, custom, startCollector, V1, visit } from './harness.js';
+
+const TRACK = `${V1}/track`;
+let c: Collector | undefined;
+
+afterEach(async () => {
+  await c?.close();
+  c = undefined;
+});
+
+/** Group commits wait for `release()`; checkpoints never run (the WAL keeps every transaction). */
+async function heldCollector(store: StoreOptions = {}) {
+  const held: (() => void)[] = [];
+  const collector = await startCollector(
+    {},
+    {
+      store: {
+        checkpointIntervalMs: 3_600_000,
+        writer: { schedule: (commit) => held.push(commit) },
+        ...store,
+      },
+    },
+  );
+  c = collector;
+  return {
+    c: collector,
+    release(): void {
+      for (const commit of held.splice(0)) commit();
+    },
+    waitForQueued: (n: number) => vi.waitFor(() => expect(collector.store.pendingWrites).toBe(n)),
+  };
+}
+
+/** Committed transactions in the WAL: frames of the current generation that end a transaction. */
+function walCommits(collector: Collector): number {
+  const wal = readFileSync(`${collector.config.dbFile}-wal`);
+  if (wal.length < 32) return 0;
+  const pageSize = wal.readUInt32BE(8);
+  const salts = wal.subarray(16, 24);
+  let commits = 0;
+  for (let at = 32; at + 24 + pageSize <= wal.length; at += 24 + pageSize) {
+    if (!wal.subarray(at + 8, at + 16).equals(salts)) break;
+    if (wal.readUInt32BE(at + 4) !== 0) commits++;
+  }
+  return commits;
+}
+
+const named = (sessionIdentifier: string, name: string, timestamp: number) => ({
+  sessionIdentifier,
+  timer: 1,
+  events: [custom('event', { name, parameters: {} }, timestamp)],
+});
+
+describe('group commit', () => {
+  it('commits concurrent /track requests in one transaction and answers none of them before it', async () => {
+    const h = await heldCollector();
+    const id = await h.c.session();
+    const commitsBefore = walCommits(h.c);
+    let answered = 0;
+    const posts = Array.from({ length: 6 }, (_, i) =>
+      h.c.post(TRACK, named(id, `e${i}`, 1000 + i)).then((a) => {
+        answered++;
+        return a;
+      }),
+    );
+    await h.waitForQueued(6);
+    expect(answered).toBe(0);
+    expect(h.c.store.counts().batches).toBe(0);
+
+    h.release();
+    const answers = await Promise.all(posts);
+    expect(answers.map((a) => a.status)).toEqual([200, 200, 200, 200, 200, 200]);
+    expect(walCommits(h.c) - commitsBefore).toBe(1);
+    expect(h.c.store.commitGroups).toBe(1);
+    expect(h.c.store.counts()).toMatchObject({ batches: 6, named_events: 6 });
+  });
+
+  it('rolls back only the request that fails in a group: its neighbours are stored and answered 200', async () => {
+    const h = await heldCollector();
+    const kept = await h.c.session();
+    const doomed = await h.c.session();
+    const posts = [
+      h.c.post(TRACK, named(kept, 'before', 1000)),
+      h.c.post(TRACK, named(doomed, 'doomed', 1001)),
+      h.c.post(TRACK, named(kept, 'after', 1002)),
+    ];
+    await h.waitForQueued(3);
+    // The second request passed its checks; its session disappears before the group commits, so its
+    // insert breaks a foreign key inside the group.
+    h.c.store.db.prepare('DELETE FROM sessions WHERE id = 2').run();
+    const commitsBefore = walCommits(h.c);
+
+    h.release();
+    const answers = await Promise.all(posts);
+    expect(answers.map((a) => a.status)).toEqual([200, 500, 200]);
+    expect(String(h.c.errors[0])).toContain('FOREIGN KEY');
+    expect(walCommits(h.c) - commitsBefore).toBe(1);
+    expect(h.c.store.namedEvents(1).map((e) => e.name)).toEqual(['before', 'after']);
+    // Its body hash went with it, so a retry is stored rather than taken for a duplicate.
+    expect(h.c.store.counts()).toMatchObject({ batches: 2, named_events: 2 });
+    expect(h.c.store.db.prepare('SELECT COUNT(*) AS n FROM batch_hashes').get()).toEqual({ n: 2 });
+  });
+
+  it('undoes every statement of a failing write and none of the writes beside it', async () => {
+    const h = await heldCollector();
+    const project = (key: string, token = `token-${key}`) =>
+      h.c.store.ensureProject({ publicKey: key, apiToken: token, name: key, allowedOrigins: null });
+    const first = h.c.store.write(() => project('first').id);
+    const failing = h.c.store.write(() => {
+      project('partial');
+      project('clash', h.c.project.api_token); // api_token is UNIQUE
+    });
+    const last = h.c.store.write(() => project('last').id);
+    h.release();
+    await expect(failing).rejects.toThrow(/UNIQUE/);
+    expect(typeof (await first)).toBe('number');
+    expect(typeof (await last)).toBe('number');
+    expect(h.c.store.commitGroups).toBe(1);
+    expect(h.c.store.projectByKey('partial')).toBeUndefined();
+    expect(h.c.store.projectByKey('first')).toBeDefined();
+    expect(h.c.store.projectByKey('last')).toBeDefined();
+  });
+
+  it('stores a body that arrives twice in one group once and answers 200 to both', async () => {
+    const h = await heldCollector();
+    const id = await h.c.session();
+    const body = JSON.stringify({
+      sessionIdentifier: id,
+      timer: 2,
+      events: [visit('https://shop.test/', 1000)],
+    });
+    const posts = [h.c.post(TRACK, body), h.c.post(TRACK, gzipSync(body), { 'Content-Type': 'text/plain' })];
+    await h.waitForQueued(2);
+    h.release();
+    expect((await Promise.all(posts)).map((a) => a.status)).toEqual([200, 200]);
+    expect(h.c.store.counts()).toMatchObject({ batches: 1, visits: 1 });
+  });
+
+  it('makes a group visible when it commits but answers it only after the WAL is fsynced', async () => {
+    const h = await heldCollector();
+    let answered = false;
+    const write = h.c.store
+      .write(() =>
+        h.c.store.ensureProject({ publicKey: 'pk-x', apiToken: 't-x', name: 'x', allowedOrigins: null }),
+      )
+      .then(() => {
+        answered = true;
+      });
+    h.release(); // COMMIT runs here, synchronously; the fsync goes to the thread pool
+    expect(h.c.store.projectByKey('pk-x')).toBeDefined();
+    const durable = h.c.store.durable();
+    await Promise.resolve();
+    await Promise.resolve();
+    expect(answered).toBe(false);
+    await durable;
+    await write;
+    expect(answered).toBe(true);
+  });
+});
+
+describe('stored batches', () => {
+  it('keeps a gzip body as the bytes that arrived and compresses a plain one, replaying both', async () => {
+    c = await startCollector();
+    const id = await c.session();
+    const gz = gzipSync(
+      JSON.stringify({ sessionIdentifier: id, timer: 1, events: [visit('https://shop.test/', 1000)] }),
+    );
+    const plain = JSON.stringify({
+      sessionIdentifier: id,
+      timer: 2,
+      events: [custom('event', { name: 'n' }, 2000)],
+    });
+    expect((await c.post(TRACK, gz, { 'Content-Type': 'text/plain' })).status).toBe(200);
+    expect((await c.post(TRACK, plain)).status).toBe(200);
+    const blobs = c.store.db.prepare('SELECT events FROM batches ORDER BY id').all() as { events: Buffer }[];
+    expect(blobs[0]?.events.equals(gz)).toBe(true);
+    expect(gunzipSync(blobs[1]?.events as Buffer).toString()).toBe(plain);
+    expect(c.store.eventsOf(1)).toEqual([
+      { tab: 1, events: [visit('https://shop.test/', 1000), custom('event', { name: 'n' }, 2000)] },
+    ]);
+  });
+
+  it('replays batches stored before migration 2, whose blob is the events array alone', async () => {
+    c = await startCollector();
+    await c.session();
+    const events = [visit('https://shop.test/old', 500), { type: 3, data: { source: 1 }, timestamp: 600 }];
+    c.store.db
+      .prepare(
+        `INSERT INTO batches (session_id, tab, first_ts, last_ts, event_count, events, interaction_count,
+           input_times, created_at) VALUES (1, 1, 500, 600, 2, ?, 1, '[]', '2026-01-01 00:00:00')`,
+      )
+      .run(gzipSync(JSON.stringify(events)));
+    expect(c.store.eventsOf(1)).toEqual([{ tab: 1, events }]);
+  });
+});
+
+describe('checkpoints', () => {
+  it('folds the WAL into the database file on a timer, with no request doing it', async () => {
+    c = await startCollector({}, { store: { checkpointIntervalMs: 50 } });
+    const id = await c.session();
+    const size = statSync(c.config.dbFile).size;
+    for (let i = 0; i < 5; i++) {
+      const events = [custom('event', { name: `e${i}`, parameters: { pad: 'x'.repeat(3000) } }, 1000 + i)];
+      expect((await c.post(TRACK, { sessionIdentifier: id, timer: i, events })).status).toBe(200);
+    }
+    const dbFile = c.config.dbFile;
+    await vi.waitFor(() => expect(statSync(dbFile).size).toBeGreaterThan(size), { timeout: 5000 });
+  });
+});

@@ -1,0 +1,89 @@
+// Every query the read endpoints and /track run, as SQLite plans it (EXPLAIN QUERY PLAN): each must
+// reach its rows through an index. Plans without statistics (no ANALYZE) do not depend on the row
+// count, so an empty database shows the plans of a million-session one.
+import { afterEach, describe, expect, it } from 'vitest';
+import { SORT_KEYS } from '../../server/store.js';
+import { type Collector, custom, startCollector, V1, visit } from './harness.js';
+
+let c: Collector | undefined;
+afterEach(async () => {
+  await c?.close();
+  c = undefined;
+});
+
+/** Runs /track and every read endpoint with every sort key and filter, so their statements exist. */
+async function exercise(collector: Collector): Promise<void> {
+  const id = await collector.session();
+  const t = Date.now();
+  const track = await collector.post(`${V1}/track`, {
+    sessionIdentifier: id,
+    timer: 3,
+    events: [
+      visit('https://shop.test/', t),
+      custom('web-vital', { name: 'LCP', value: 1200, rating: 'good', delta: 1200, id: 'v1' }, t + 1),
+      custom('conversion', { type: 'click', goal: 'buy', target: 'button' }, t + 2),
+      custom('event', { name: 'n', parameters: {} }, t + 3),
+      { type: 3, data: { source: 2 }, timestamp: t + 4 },
+    ],
+  });
+  expect(track.status).toBe(200);
+  const range = { start_date: '2000-01-01', end_date: '2100-01-01' };
+  for (const sortKey of SORT_KEYS) {
+    const a = await collector.read(`${V1}/project/sessions`, {
+      ...range,
+      sortKey,
+      sortOrder: 'desc',
+      read_status: 'unread',
+      check_irregular_traffic: '1',
+      filters: {
+        browser: ['Chrome'],
+        device: ['desktop'],
+        platform_os: ['Linux'],
+        country: ['DE'],
+        url: 'shop',
+        min_time_spend: 1,
+        has_conversions: '1',
+      },
+    });
+    expect(a.status).toBe(200);
+  }
+  for (const key of ['list', 'count']) {
+    expect(
+      (await collector.read(`${V1}/sessions/get-visits`, { ...range, key, session_ids: [1] })).status,
+    ).toBe(200);
+    expect(
+      (await collector.read(`${V1}/sessions/get-conversions`, { ...range, key, session_ids: [1] })).status,
+    ).toBe(200);
+  }
+  expect((await collector.read(`${V1}/sessions/get-events`, { session_id: 1 })).status).toBe(200);
+}
+
+describe('query plans', () => {
+  it("looks up get-visits' vitals through the visit_id index, never scanning the vitals table", async () => {
+    c = await startCollector();
+    await exercise(c);
+    const vitals = c.store.queryPlans().filter((q) => /FROM vitals WHERE visit_id IN/.test(q.sql));
+    expect(vitals).toHaveLength(1);
+    expect(vitals[0]?.plan.join('\n')).toMatch(/SEARCH vitals USING INDEX vitals_visit \(visit_id=\?\)/);
+  });
+
+  it('reaches the rows of every /track and read query through an index: no plan scans a whole table', async () => {
+    c = await startCollector();
+    await exercise(c);
+    const plans = c.store.queryPlans();
+    expect(plans.length).toBeGreaterThan(20);
+    const scans = plans.filter((q) => q.plan.some((step) => /^SCAN /.test(step)));
+    expect(scans).toEqual([]);
+  });
+
+  it("chooses the sessions list's page on the index alone, reading the table for the page's rows only", async () => {
+    c = await startCollector();
+    await exercise(c);
+    const lists = c.store.queryPlans().filter((q) => /WHERE s\.id IN \(/.test(q.sql));
+    expect(lists.length).toBe(SORT_KEYS.length);
+    for (const q of lists) {
+      expect(q.plan.join('\n')).toMatch(/SEARCH s USING INTEGER PRIMARY KEY \(rowid=\?\)/);
+      expect(q.plan.join('\n')).toMatch(/USING (COVERING )?INDEX sessions_project_created_filters/);
+    }
+  });
+});
