@@ -7,12 +7,23 @@ export function canCompress(): boolean {
   return typeof CompressionStream === 'function';
 }
 
+// Encodes bodies for the compressor; one for the page's life.
+let encoder: TextEncoder | undefined;
+
 /** The gzip bytes of text, or null when the browser cannot compress or compressing failed. */
 export async function gzip(text: string): Promise<Uint8Array | null> {
   if (!canCompress()) return null;
   try {
-    const stream = new Blob([text]).stream().pipeThrough(new CompressionStream('gzip'));
-    return new Uint8Array(await new Response(stream).arrayBuffer());
+    // One write of the whole body and one read of the whole answer: in Chromium this costs a fifth
+    // to a tenth of `new Blob([text]).stream()`, whose reads go through the blob registry in small
+    // chunks (measured on 60 rrweb batches of 40 KB: ~60 ms against 235-700 ms; issue 8).
+    encoder ??= new TextEncoder();
+    const stream = new CompressionStream('gzip');
+    const writer = stream.writable.getWriter();
+    // Their failures surface in the read below; unobserved they would be unhandled rejections.
+    writer.write(encoder.encode(text)).catch(() => {});
+    writer.close().catch(() => {});
+    return new Uint8Array(await new Response(stream.readable).arrayBuffer());
   } catch {
     return null;
   }

@@ -80,11 +80,30 @@ export interface Options {
   /** Bytes of undelivered batches kept for later pages; the oldest are dropped beyond it.
    * @default 5000000 */
   outboxMaxBytes?: number;
+  /** Mirror `track()` events of identified visitors straight from the page to Flameup (direct mode),
+   * on a queue of their own that never holds up `/track`. Warning: the API key is then in the page,
+   * readable by anyone who opens it; prefer the collector's relay (`SPOOR_FLAMEUP_API_KEY`), which
+   * keeps the key on the server. `url` defaults to `https://api.flameup.ai/api/v1/track`, `events`
+   * (the names to mirror) to all. Script tag: `data-flameup` as JSON.
+   * @default undefined (no mirroring from the page) */
+  flameup?: FlameupOption;
+}
+
+/** The `flameup` option: direct mode of the Flameup mirror (src/flameup.ts). */
+export interface FlameupOption {
+  /** Flameup API key, sent as `Authorization: Bearer`. Readable by anyone who opens the page. */
+  apiKey: string;
+  /** Flameup's track URL.
+   * @default 'https://api.flameup.ai/api/v1/track' */
+  url?: string;
+  /** Names of the events to mirror.
+   * @default undefined (every named event) */
+  events?: string[];
 }
 
 /** Options with every default filled in. */
-export type Config = Required<Omit<Options, 'sessionIdentifier' | 'onError' | 'onDebug'>> &
-  Pick<Options, 'sessionIdentifier' | 'onError' | 'onDebug'>;
+export type Config = Required<Omit<Options, 'sessionIdentifier' | 'onError' | 'onDebug' | 'flameup'>> &
+  Pick<Options, 'sessionIdentifier' | 'onError' | 'onDebug' | 'flameup'>;
 
 export const DEFAULTS: Omit<Config, 'endpoint'> = {
   project: '',
@@ -121,7 +140,8 @@ export function resolveConfig(options: Options): Config {
 
 /**
  * Reads options from a script element's `data-*` attributes (kebab-case: `data-flush-interval`).
- * Numbers and booleans are converted after the type of their default; `data-goals` is JSON.
+ * Numbers and booleans are converted after the type of their default; `data-goals` and `data-flameup`
+ * are JSON.
  */
 export function readDataAttributes(element: HTMLElement): Options {
   const options: Record<string, unknown> = {};
@@ -134,7 +154,7 @@ export function readDataAttributes(element: HTMLElement): Options {
         ? Number(text)
         : typeof fallback === 'boolean'
           ? text !== 'false' && text !== '0'
-          : key === 'goals'
+          : key === 'goals' || key === 'flameup'
             ? JSON.parse(text)
             : text;
   }

@@ -1,3 +1,4 @@
+import { byteLength } from './queue';
 import { customEvent, type WireEvent } from './types';
 
 /** The result of checking a `track` or `identify` call: the event to enqueue, or why the call is dropped. */
@@ -53,7 +54,7 @@ function checkTrack(name: unknown, parameters: unknown, now: number): Checked {
         : new TypeError(`spoor.track: reading the parameters failed: ${safeString(error)}`),
     );
   }
-  const bytes = new TextEncoder().encode(JSON.stringify(copy)).length;
+  const bytes = byteLength(JSON.stringify(copy));
   if (bytes > MAX_PARAMETERS_BYTES) {
     return fail(
       new RangeError(`spoor.track: parameters are ${bytes} bytes as JSON, at most ${MAX_PARAMETERS_BYTES}`),

@@ -2,6 +2,9 @@
 // Flameup's track API (CONTRACT.md section 4), for sites whose collector cannot relay. The API key is
 // then in the page, readable by anyone: the collector's relay is the recommended way (README).
 //
+// Loaded lazily (spoor.flameup.min.js, or an npm chunk) only when the `flameup` option is set; the core
+// hands it the outbox (flameup-outbox.ts), so this file carries no storage code of its own.
+//
 // A queue of its own: its own outbox namespace and lock, its own requests, never keepalive (keepalive
 // bodies share one 64 KiB quota per page with /track's unload requests, fetch spec "keepalive"), so a
 // slow or failing Flameup can never hold up /track. Same retry rules as /track (backoff.ts), and
@@ -9,7 +12,8 @@
 // without an external_id and sent once one exists (Flameup requires it).
 
 import { classify } from './backoff';
-import { createOutbox, type Outbox, type OutboxBatch } from './outbox';
+import type { Outbox, OutboxBatch } from './outbox';
+import { byteLength } from './queue';
 import { randomId } from './session';
 import type { DropReason, ReportError, Stop } from './types';
 
@@ -25,10 +29,8 @@ export interface FlameupOptions {
   report: ReportError;
   onDrop: (reason: DropReason, detail: string) => void;
   fetch?: typeof fetch;
-  /** Tests pass their own; otherwise `createOutbox({ namespace: 'flameup:' + url })`. */
-  outbox?: Outbox;
-  /** Bytes of undelivered events kept. @default 1000000 */
-  maxBytes?: number;
+  /** Where undelivered events wait: `flameupOutbox(url, ...)` (flameup-outbox.ts). */
+  outbox: Outbox;
   now?: () => number;
   random?: () => number;
 }
@@ -41,8 +43,6 @@ export interface Flameup {
   stop: Stop;
 }
 
-/** Flameup's public track endpoint, the default of the `flameup.url` option. */
-export const FLAMEUP_URL = 'https://api.flameup.ai/api/v1/track';
 /** Longest an event waits for identify(): a session lasts at most 24 hours (CONTRACT.md section 5). */
 export const HOLD_MS = 86_400_000;
 /** A request unanswered after this is treated as a network error and retried. */
@@ -61,11 +61,7 @@ interface Mirrored {
 export function startFlameup(opts: FlameupOptions): Flameup {
   const now = opts.now ?? Date.now;
   const fetchFn = opts.fetch ?? ((input, init) => fetch(input, init));
-  const outbox =
-    opts.outbox ??
-    outboxFor(opts.url, opts.maxBytes ?? 1_000_000, (count) =>
-      opts.onDrop('outbox-full', `flameup: ${count} undelivered events dropped`),
-    );
+  const { outbox } = opts;
   // Attempts that counted against the backoff, and the earliest next attempt, by event id.
   const attempts = new Map<string, number>();
   const notBefore = new Map<string, number>();
@@ -203,8 +199,7 @@ export function startFlameup(opts: FlameupOptions): Flameup {
 
   const keep = async (event: Mirrored): Promise<void> => {
     const body = JSON.stringify(event);
-    const bytes = new TextEncoder().encode(body).length;
-    const batch: OutboxBatch = { id: randomId(), body, createdAt: now(), bytes };
+    const batch: OutboxBatch = { id: randomId(), body, createdAt: now(), bytes: byteLength(body) };
     await outbox.put(batch);
     pump();
   };
@@ -242,20 +237,6 @@ export function startFlameup(opts: FlameupOptions): Flameup {
       clearTimeout(timer);
     },
   };
-}
-
-/** Forgets every event kept for this Flameup URL (consent withdrawn). Never rejects. */
-export async function forgetFlameup(url: string): Promise<void> {
-  try {
-    const outbox = outboxFor(url, Number.POSITIVE_INFINITY, () => {});
-    for (const kept of await outbox.list()) await outbox.remove(kept.id);
-  } catch {
-    // storage that throws holds nothing we could remove
-  }
-}
-
-function outboxFor(url: string, maxBytes: number, onDrop: (count: number) => void): Outbox {
-  return createOutbox({ namespace: `flameup:${url}`, maxBytes, onDrop });
 }
 
 function parse(body: string): Mirrored | undefined {

@@ -1,12 +1,13 @@
 // The npm entry: `import { init } from 'spoor'`. Only the bootstrap is in this file; the core, the
-// recorder and web-vitals sit behind dynamic import() so that bundlers split them into chunks loaded
-// only once the page is tracked (the core), records (the recorder) or reports vitals.
+// recorder, web-vitals and the Flameup direct mode sit behind dynamic import() so that bundlers split
+// them into chunks loaded only once the page is tracked (the core), records (the recorder), reports
+// vitals or mirrors to Flameup (the `flameup` option).
 
 import { boot } from './bootstrap';
 import type { Options } from './config';
 import type { Tracker } from './tracker';
 
-export type { Consent, Goal, Options } from './config';
+export type { Consent, FlameupOption, Goal, Options } from './config';
 export type { DebugEvent } from './debug';
 export type { Tracker } from './tracker';
 export type { DropReason } from './types';
@@ -17,5 +18,6 @@ export function init(options: Options): Tracker {
   return boot(options, () => import('./tracker').then((module) => module.createTracker), {
     recorder: () => import('./recorder').then((module) => module.startRecorder),
     vitals: () => import('./vitals').then((module) => module.startVitals),
+    flameup: () => import('./flameup').then((module) => module.startFlameup),
   });
 }

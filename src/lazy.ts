@@ -1,12 +1,13 @@
-// How the script-tag build gets its lazily loaded parts (the core, then the recorder and web-vitals):
-// another <script> from the same directory that registers itself on a global. A script element (no
-// eval, no inline code) satisfies a CSP that allows the snippet's own origin, and carries the
-// snippet's nonce when it has one.
+// How the script-tag build gets its lazily loaded parts (the core, then the recorder, web-vitals and the
+// Flameup direct mode): another <script> from the same directory that registers itself on a global. A
+// script element (no eval, no inline code) satisfies a CSP that allows the snippet's own origin, and
+// carries the snippet's nonce when it has one.
 
 /** Globals the lazily loaded files register on; not `_`-prefixed, because each file is minified apart. */
 export const CORE_GLOBAL = 'spoorCore';
 export const RECORDER_GLOBAL = 'spoorRecorder';
 export const VITALS_GLOBAL = 'spoorVitals';
+export const FLAMEUP_GLOBAL = 'spoorFlameup';
 
 export function loadScript<T>(src: string, global: string, nonce: string): Promise<T> {
   const slot = window as unknown as Record<string, T | undefined>;

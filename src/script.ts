@@ -6,7 +6,7 @@
 
 import { boot } from './bootstrap';
 import { type Options, readDataAttributes } from './config';
-import { CORE_GLOBAL, loadScript, RECORDER_GLOBAL, VITALS_GLOBAL } from './lazy';
+import { CORE_GLOBAL, FLAMEUP_GLOBAL, loadScript, RECORDER_GLOBAL, VITALS_GLOBAL } from './lazy';
 import type { Tracker } from './tracker';
 
 type Command = 'init' | 'track' | 'identify' | 'flush' | 'stop' | 'consent' | 'debug';
@@ -39,6 +39,7 @@ type Spoor = ((command: Command, ...args: unknown[]) => unknown) & {
     tracker ??= boot({ ...options, ...extra } as Options, () => load('spoor.core.min.js', CORE_GLOBAL), {
       recorder: () => load('spoor.recorder.min.js', RECORDER_GLOBAL),
       vitals: () => load('spoor.vitals.min.js', VITALS_GLOBAL),
+      flameup: () => load('spoor.flameup.min.js', FLAMEUP_GLOBAL),
     });
     for (const call of early.splice(0)) spoor(...(call as [Command, ...unknown[]]));
   };

@@ -8,10 +8,20 @@ import type { Config } from './config';
 import type { DebugEvent } from './debug';
 import { type Batch, createDelivery, type Delivery, makeBatch } from './delivery';
 import { identifyEvent, trackEvent } from './events';
+import type { Flameup, FlameupOptions } from './flameup';
+import { FLAMEUP_URL, flameupOutbox, forgetFlameup } from './flameup-outbox';
 import { startGoals } from './goals';
 import { createOutbox } from './outbox';
 import { sampleSession } from './privacy';
-import { buildBody, byteLength, createQueue, NO_IDENTIFIER, type Pending, splitByBytes } from './queue';
+import {
+  bodyBytes,
+  buildBody,
+  byteLength,
+  createQueue,
+  NO_IDENTIFIER,
+  type Pending,
+  splitByBytes,
+} from './queue';
 import { createRateLimit } from './ratelimit';
 import type { Recorder, StartRecorder } from './recorder';
 import { createSession, type Session } from './session';
@@ -33,11 +43,18 @@ export type StartVitals = (opts: {
   onDrop: (reason: DropReason, detail: string) => void;
 }) => Stop;
 
+/** startFlameup in flameup.ts, loaded only with the `flameup` option. */
+export type StartFlameup = (opts: FlameupOptions) => Flameup;
+
 /** How the lazily loaded parts arrive: dynamic import() for npm, a second script file for the script tag. */
 export interface Loaders {
   recorder: () => Promise<StartRecorder>;
   vitals: () => Promise<StartVitals>;
+  flameup: () => Promise<StartFlameup>;
 }
+
+/** Bytes of events kept for Flameup while undelivered; the oldest are dropped beyond it. */
+const FLAMEUP_OUTBOX_BYTES = 1_000_000;
 
 export interface Tracker {
   /** Sends a named event with optional parameters (a plain JSON-like object). */
@@ -61,6 +78,8 @@ interface Running {
   timer: Timer;
   stops: Stop[];
   recorder?: Recorder;
+  /** The direct-mode Flameup mirror, with the `flameup` option only. */
+  flameup?: Flameup | undefined;
 }
 
 /**
@@ -113,11 +132,26 @@ export function createTracker(config: Config, context: Context): Tracker {
   const dropped = (why: DropReason, count: number, detail?: string) =>
     debug.emit({ kind: 'drop', reason: why, count, ...(detail ? { detail } : {}) });
 
-  /** Moves pending events into a held segment: a batch never spans two visits nor two identifiers. */
-  const cut = () => {
+  /**
+   * Moves pending events into a held segment: a batch never spans two visits nor two identifiers.
+   * `full`: the queue reached maxBatchBytes; the events past what fits in one body stay queued for the
+   * next batch. Sent at once, they made a second, tiny request after every batch sent for its size
+   * (the event that crossed the limit, alone; issue 8).
+   */
+  const cut = (full = false) => {
     if (!running) return;
-    const items = queue.take();
+    let items = queue.take();
     const timer = running.timer.seconds();
+    if (full) {
+      const overhead = byteLength(buildBody(running.session.current() ?? '', timer, [], userAgent));
+      const runs = splitByBytes(items, config.maxBatchBytes, overhead);
+      const rest = runs.length > 1 ? runs[runs.length - 1] : undefined;
+      // An event too big for any batch alone leaves now, on its own.
+      if (rest && bodyBytes(overhead, rest) < config.maxBatchBytes) {
+        queue.restore(rest);
+        items = items.slice(0, items.length - rest.length);
+      }
+    }
     if (items.length === 0 && timer === lastTimer) return;
     lastTimer = timer;
     held.push({ items, timer });
@@ -137,18 +171,14 @@ export function createTracker(config: Config, context: Context): Tracker {
       const overhead = byteLength(buildBody(sid, timer, [], userAgent));
       const runs = items.length > 0 ? splitByBytes(items, maxBytes, overhead) : [[]];
       for (const run of runs) {
-        out.push(
-          makeBatch(
-            buildBody(
-              sid,
-              timer,
-              run.map((item) => item.json),
-              userAgent,
-            ),
-            run.length,
-            now(),
-          ),
+        const body = buildBody(
+          sid,
+          timer,
+          run.map((item) => item.json),
+          userAgent,
         );
+        // Counted from the events' sizes, measured once when queued: never the whole body again.
+        out.push(makeBatch(body, run.length, now(), bodyBytes(overhead, run)));
       }
     }
     held = [];
@@ -165,8 +195,9 @@ export function createTracker(config: Config, context: Context): Tracker {
     return sent.then(() => undefined);
   };
 
-  const flush = async (): Promise<void> => {
-    cut();
+  /** `full`: called because the queue reached maxBatchBytes (see cut). */
+  const flush = async (full = false): Promise<void> => {
+    cut(full);
     if (!running) return;
     try {
       await running.session.acquire();
@@ -233,7 +264,7 @@ export function createTracker(config: Config, context: Context): Tracker {
         renew();
       }
     }
-    if (queue.add(event)) void flush();
+    if (queue.add(event)) void flush(true);
   };
   const enqueue: Enqueue = boundary.guard(add);
 
@@ -291,7 +322,8 @@ export function createTracker(config: Config, context: Context): Tracker {
     });
     const timer = startTimer(win);
     const stops: Stop[] = [];
-    running = { session, delivery, timer, stops };
+    const current: Running = { session, delivery, timer, stops };
+    running = current;
     reason = undefined;
     lastTimer = 0;
 
@@ -315,8 +347,12 @@ export function createTracker(config: Config, context: Context): Tracker {
     listen(win, 'online', () => {
       acquire();
       void delivery.wake();
+      running?.flameup?.wake();
     });
-    const interval = setInterval(boundary.guard(flush), config.flushInterval);
+    const interval = setInterval(
+      boundary.guard(() => flush()),
+      config.flushInterval,
+    );
     stops.push(() => clearInterval(interval));
     stops.push(() => clearTimeout(mintRetry));
 
@@ -324,7 +360,6 @@ export function createTracker(config: Config, context: Context): Tracker {
     stops.push(goals.stop);
     stops.push(startVisits({ hashRoutes: config.hashRoutes, onVisit: boundary.guard(visit), report }));
 
-    const current = running;
     // The loaded part starts only if tracking still runs in the same generation.
     const lazy = <T>(load: () => Promise<T>, use: (loaded: T) => void) => {
       load().then((loaded) => {
@@ -343,6 +378,48 @@ export function createTracker(config: Config, context: Context): Tracker {
         stops.push(() => current.recorder?.stop());
         state();
       });
+    }
+    const { flameup } = config;
+    if (flameup) {
+      if (typeof flameup.apiKey !== 'string' || flameup.apiKey === '') {
+        report(new Error('spoor: the flameup option needs an apiKey; nothing is mirrored'));
+      } else {
+        // Named events tracked while spoor.flameup.min.js loads; mirrored once it has.
+        const early: Parameters<Flameup['mirror']>[] = [];
+        current.flameup = { mirror: (...event) => void early.push(event), wake() {}, stop() {} };
+        const url = flameup.url || FLAMEUP_URL;
+        const onDrop = (why: DropReason, detail: string) => dropped(why, 1, detail);
+        loaders.flameup().then(
+          (startFlameup) => {
+            if (running !== current) return;
+            // A queue and an outbox namespace of its own, never keepalive: a slow Flameup never holds
+            // up /track.
+            const mirror = startFlameup({
+              apiKey: flameup.apiKey,
+              url,
+              events: flameup.events,
+              // Kept with the session by identify(), so a reload or another tab of the session mirrors.
+              getExternalId: () => (running === current ? session.shared().externalId : undefined),
+              report,
+              onDrop,
+              fetch: env.fetch,
+              outbox: flameupOutbox(url, FLAMEUP_OUTBOX_BYTES, (count) =>
+                onDrop('outbox-full', `flameup: ${count} undelivered events dropped`),
+              ),
+              now,
+              random: env.random,
+            });
+            current.flameup = mirror;
+            stops.push(mirror.stop);
+            for (const event of early.splice(0)) mirror.mirror(...event);
+          },
+          (error) => {
+            report(error);
+            if (running === current) current.flameup = undefined;
+            if (early.length > 0) dropped('load-failed', early.length, 'flameup: the mirror did not load');
+          },
+        );
+      }
     }
     if (config.vitals) {
       lazy(loaders.vitals, (startVitals) => {
@@ -381,8 +458,11 @@ export function createTracker(config: Config, context: Context): Tracker {
     track: boundary.guard((name: string, parameters?: Record<string, unknown>) => {
       if (inactive(1)) return;
       const checked = trackEvent(name, parameters, now());
-      if (checked.ok) add(checked.event);
-      else {
+      if (checked.ok) {
+        add(checked.event);
+        const { payload } = checked.event.data as { payload: { name: string; parameters: object } };
+        running?.flameup?.mirror(payload.name, payload.parameters, checked.event.timestamp);
+      } else {
         dropped('invalid-call', 1, checked.error.message);
         report(checked.error);
       }
@@ -397,6 +477,8 @@ export function createTracker(config: Config, context: Context): Tracker {
       }
       running?.session.update({ externalId: String(externalId) });
       add(checked.event);
+      // Events mirrored before identify() were waiting for this id.
+      running?.flameup?.wake();
     }),
     flush: () => flush().catch(report),
     stop: boundary.guard(() => {
@@ -420,6 +502,7 @@ export function createTracker(config: Config, context: Context): Tracker {
       queue.clear();
       held = [];
       void outbox.list().then((kept) => Promise.all(kept.map((batch) => outbox.remove(batch.id))), report);
+      if (config.flameup) void forgetFlameup(config.flameup.url || FLAMEUP_URL);
     }),
     onDebug: (listener) => debug.subscribe(listener),
   };

@@ -69,6 +69,7 @@ export function fakePage(opts: PageOptions = {}) {
   const recorderStarted = vi.fn();
   const recorderLoaded = vi.fn();
   const vitalsLoaded = vi.fn();
+  const flameupLoaded = vi.fn();
   const loaders: Loaders = {
     recorder: async () => {
       recorderLoaded();
@@ -81,6 +82,10 @@ export function fakePage(opts: PageOptions = {}) {
       vitalsLoaded();
       return () => () => {};
     },
+    flameup: async () => {
+      flameupLoaded();
+      return (await import('../../src/flameup')).startFlameup;
+    },
   };
   const env: Environment = {
     win: window,
@@ -91,7 +96,7 @@ export function fakePage(opts: PageOptions = {}) {
     now: Date.now,
     random: () => 0.5,
   };
-  return { net, env, loaders, snapshot, recorderStarted, recorderLoaded, vitalsLoaded, gate };
+  return { net, env, loaders, snapshot, recorderStarted, recorderLoaded, vitalsLoaded, flameupLoaded, gate };
 }
 
 type Body = { sessionIdentifier: string; events: { data: { tag: string; payload: { name?: string } } }[] };

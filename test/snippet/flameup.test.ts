@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { type Flameup, type FlameupOptions, forgetFlameup, startFlameup } from '../../src/flameup';
+import { type Flameup, type FlameupOptions, startFlameup } from '../../src/flameup';
+import { flameupOutbox, forgetFlameup } from '../../src/flameup-outbox';
 import { createTransport } from '../../src/transport';
 import type { DropReason } from '../../src/types';
 import { createFlameupApi, fetchOverApi, TRACK_PATH } from '../support/flameup-api';
@@ -45,6 +46,8 @@ function setup(apiKey = KEY) {
       report: (error) => errors.push(error),
       onDrop: (reason, detail) => drops.push([reason, detail]),
       fetch,
+      // The same namespace for every start() of one setup: a later page finds what an earlier one kept.
+      outbox: flameupOutbox(url, 1_000_000, () => {}),
       random: () => 0,
       ...extra,
     });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { buildBody, byteLength, createQueue, splitByBytes } from '../../src/queue';
+import { bodyBytes, buildBody, byteLength, createQueue, splitByBytes } from '../../src/queue';
 
 const event = (text: string) => ({ type: 5, data: { tag: 'event', payload: { name: text } }, timestamp: 1 });
 
@@ -8,6 +8,52 @@ describe('queue', () => {
     expect(byteLength('é')).toBe(2);
     expect(byteLength('😀')).toBe(4);
     expect('😀'.length).toBe(2);
+  });
+
+  it('counts the same bytes as TextEncoder, without encoding, for every kind of character', () => {
+    const encoded = (text: string) => new TextEncoder().encode(text).length;
+    const samples = [
+      '',
+      'plain ASCII {"a":1}',
+      '\u007f\u0080\u07ff\u0800\uffff',
+      'naïve café → 東京',
+      '😀 at the end 😀',
+      'a lone high \ud83d and a lone low \ude00 surrogate',
+      '\ud83d',
+      'ends with a high surrogate \ud83d',
+      JSON.stringify({ text: 'ß😀'.repeat(100), n: 1 }),
+    ];
+    for (const text of samples) expect(byteLength(text), text).toBe(encoded(text));
+  });
+
+  it('says a batch of non-ASCII events is full at maxBatchBytes in UTF-8 bytes, not characters', () => {
+    const wide = event('東京😀'.repeat(20));
+    const json = JSON.stringify(wide);
+    const one = new TextEncoder().encode(json).length;
+    expect(one).toBeGreaterThan(json.length + 100);
+    // The limit sits between the character count and the byte count of two events.
+    const queue = createQueue(one * 2 + 1);
+    expect(queue.add(wide)).toBe(false);
+    expect(queue.size().bytes).toBe(one);
+    expect(queue.add(wide)).toBe(true);
+    const under = createQueue(one * 2 + 2);
+    under.add(wide);
+    expect(under.add(wide)).toBe(false);
+  });
+
+  it('gives the byte length of a built body from its events, with no need to measure the body', () => {
+    const queue = createQueue(1e9);
+    for (const text of ['a', 'é', '😀', '東京', 'x'.repeat(300)]) queue.add(event(text));
+    const items = queue.take();
+    const overhead = byteLength(buildBody('sid', 2.5, [], 'Agent/1 ü'));
+    const body = buildBody(
+      'sid',
+      2.5,
+      items.map((i) => i.json),
+      'Agent/1 ü',
+    );
+    expect(bodyBytes(overhead, items)).toBe(new TextEncoder().encode(body).length);
+    expect(bodyBytes(overhead, [])).toBe(overhead);
   });
 
   it('says the batch is full once its serialized bytes reach maxBatchBytes', () => {

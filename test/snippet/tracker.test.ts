@@ -83,6 +83,52 @@ describe('tracker', () => {
     tracker.stop();
   });
 
+  it('sends a full batch as one request and keeps the events past the limit for the next, sized in exact UTF-8 bytes', async () => {
+    const sent: Extract<DebugEvent, { kind: 'batch' }>[] = [];
+    const { net, env, loaders } = setup();
+    const tracker = startCore(
+      {
+        endpoint,
+        allowAutomation,
+        project: 'pk',
+        maxBatchBytes: 2000,
+        flushInterval: 60_000,
+        compress: false,
+        onDebug: (event) => {
+          if (event.kind === 'batch' && event.phase === 'sent') sent.push(event);
+        },
+      },
+      loaders,
+      env,
+    );
+    await vi.advanceTimersByTimeAsync(10);
+    // Non-ASCII padding: 90 characters, 150 bytes; a limit counted in characters would overshoot.
+    for (let i = 0; i < 40; i++) tracker.track(`event ${i}`, { pad: 'é→'.repeat(30) });
+    await vi.advanceTimersByTimeAsync(10);
+    await tracker.flush();
+    await vi.advanceTimersByTimeAsync(10);
+    const bodies = net.requests.filter((q) => q.url.endsWith('/track')).map((q) => q.text);
+    const bytes = bodies.map((body) => new TextEncoder().encode(body).length);
+    const eventBytes = Math.max(
+      ...net
+        .tracks()
+        .flatMap((body) =>
+          body.events.map((e: unknown) => new TextEncoder().encode(JSON.stringify(e)).length),
+        ),
+    );
+    expect(net.tracks().flatMap(names)).toEqual([
+      'visit',
+      ...Array.from({ length: 40 }, (_, i) => `event ${i}`),
+    ]);
+    for (const size of bytes) expect(size).toBeLessThanOrEqual(2000);
+    // Every batch sent for its size is full: no request carries just the event that crossed the limit.
+    for (const size of bytes.slice(0, -1)) expect(size).toBeGreaterThan(2000 - eventBytes - 1);
+    expect(bodies.length).toBe(Math.ceil(bytes.reduce((a, b) => a + b, 0) / 2000));
+    // The size each batch reports is counted from its events, and is the body's exact size.
+    expect(sent.map((event) => event.rawBytes)).toEqual(bytes);
+    tracker.stop();
+  });
+
   it('flushes at each visit boundary so a batch never spans two visits', async () => {
     const { net, env, loaders } = setup();
     const tracker = startCore(

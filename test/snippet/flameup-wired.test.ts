@@ -1,0 +1,250 @@
+// The Flameup direct mode as the tracker runs it (the `flameup` option); flameup.test.ts covers the
+// mirror's own queue, retries and outbox.
+import { afterEach, describe, expect, it } from 'vitest';
+import { boot, type Environment } from '../../src/bootstrap';
+import { createBoundary } from '../../src/boundary';
+import { type FlameupOption, type Options, readDataAttributes, resolveConfig } from '../../src/config';
+import { createDebug, type DebugEvent } from '../../src/debug';
+import { createTracker, type Loaders, type Tracker } from '../../src/tracker';
+import { createFlameupApi, type FlameupApi, fetchOverApi, TRACK_PATH } from '../support/flameup-api';
+import { allowAutomation, endpoint, fakePage, names } from './fake-page';
+
+const KEY = 'fl_wired_9c2e';
+// A fresh Flameup URL per test: a fresh outbox namespace for the mirror.
+let hosts = 0;
+const trackers: Tracker[] = [];
+
+afterEach(() => {
+  for (const tracker of trackers.splice(0)) tracker.stop();
+});
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function until(check: () => boolean, timeoutMs = 3000) {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await sleep(5);
+  }
+}
+
+/** A fake page whose fetch sends Flameup's URL to a Flameup model and everything else to the collector. */
+function setup(page = fakePage()) {
+  const api: FlameupApi = createFlameupApi({ apiKey: KEY });
+  const flameupUrl = `https://f${++hosts}.flameup.test${TRACK_PATH}`;
+  const toFlameup = fetchOverApi(api);
+  const flameupInits: RequestInit[] = [];
+  const fetch = ((input: RequestInfo | URL, init: RequestInit = {}) => {
+    if (String(input) !== flameupUrl) return page.env.fetch(input, init);
+    flameupInits.push(init);
+    return toFlameup(input, init);
+  }) as typeof globalThis.fetch;
+  const env: Environment = { ...page.env, fetch };
+  const errors: unknown[] = [];
+  const debugEvents: DebugEvent[] = [];
+  const start = (extra: { [K in keyof Options]?: Options[K] | undefined } = {}, loaders = page.loaders) => {
+    const config = resolveConfig({
+      endpoint,
+      allowAutomation,
+      project: 'pk',
+      record: false,
+      vitals: false,
+      compress: false,
+      flameup: { apiKey: KEY, url: flameupUrl },
+      onError: (error) => errors.push(error),
+      onDebug: (event) => debugEvents.push(event),
+      ...extra,
+    } as Options);
+    const debug = createDebug(false, Date.now);
+    if (config.onDebug) debug.subscribe(config.onDebug);
+    const tracker = createTracker(config, {
+      loaders,
+      env,
+      debug,
+      boundary: createBoundary(config.onError, false),
+    });
+    trackers.push(tracker);
+    return tracker;
+  };
+  const mirrored = () => api.accepted.map((a) => [a.body.external_id, a.body.event]);
+  return { api, page, env, flameupUrl, flameupInits, errors, debugEvents, start, mirrored };
+}
+
+describe('the flameup option', () => {
+  it('mirrors track() events to Flameup once identify() gives an external id, in order, with when they happened', async () => {
+    const s = setup();
+    const tracker = s.start();
+    const before = Date.now();
+    tracker.track('before', { a: 1 });
+    await sleep(100);
+    expect(s.api.accepted).toHaveLength(0);
+    tracker.identify('user-1');
+    tracker.track('after', { b: 'two' });
+    await until(() => s.api.accepted.length === 2);
+    expect(s.api.accepted.map((a) => a.body)).toEqual([
+      { external_id: 'user-1', event: 'before', parameters: { a: 1 }, timestamp: expect.any(String) },
+      { external_id: 'user-1', event: 'after', parameters: { b: 'two' }, timestamp: expect.any(String) },
+    ]);
+    const first = Date.parse(String(s.api.accepted[0]?.body.timestamp));
+    expect(first).toBeGreaterThanOrEqual(before);
+    expect(first).toBeLessThan(Date.now() - 50); // when track() ran, not when it was sent after identify()
+    // The same events still go to /track.
+    await tracker.flush();
+    expect(s.page.net.tracks().flatMap(names)).toEqual(['visit', 'before', 'identify', 'after']);
+  });
+
+  it('sends the events waiting for an external id as soon as identify() is called', async () => {
+    const s = setup();
+    const tracker = s.start();
+    tracker.track('waiting');
+    // Long enough for the mirror to have looked at its queue and found no external id.
+    await sleep(200);
+    expect(s.api.requests).toHaveLength(0);
+    tracker.identify('user-1b');
+    await until(() => s.api.accepted.length === 1);
+    expect(s.mirrored()).toEqual([['user-1b', 'waiting']]);
+  });
+
+  it('delivers /track at once while Flameup stalls, and never spends the keepalive quota', async () => {
+    const s = setup();
+    s.api.fail({ kind: 'stall' });
+    const tracker = s.start();
+    tracker.identify('user-2');
+    tracker.track('purchase', { total: 12 });
+    await until(() => s.api.requests.length === 1);
+    const started = Date.now();
+    await tracker.flush();
+    expect(Date.now() - started).toBeLessThan(1000);
+    expect(s.page.net.tracks().flatMap(names)).toEqual(['visit', 'identify', 'purchase']);
+    expect(s.api.accepted).toHaveLength(0);
+    expect(s.flameupInits.every((init) => !init.keepalive)).toBe(true);
+  });
+
+  it('mirrors only the names listed in flameup.events', async () => {
+    const s = setup();
+    const tracker = s.start({ flameup: { apiKey: KEY, url: s.flameupUrl, events: ['signup'] } });
+    tracker.identify('user-3');
+    tracker.track('page-scrolled');
+    tracker.track('signup', { plan: 'pro' });
+    tracker.track('clicked');
+    await until(() => s.api.accepted.length === 1);
+    await sleep(50);
+    expect(s.mirrored()).toEqual([['user-3', 'signup']]);
+  });
+
+  it('mirrors with the external id kept with the session, so the next page need not identify() again', async () => {
+    const s = setup();
+    s.start().identify('user-4');
+    for (const tracker of trackers.splice(0)) tracker.stop();
+    const next = setup(fakePage({ local: s.env.local, tabStore: s.env.tabStore }));
+    next.start({ flameup: { apiKey: KEY, url: next.flameupUrl } }).track('came-back');
+    await until(() => next.api.accepted.length === 1);
+    expect(next.mirrored()).toEqual([['user-4', 'came-back']]);
+  });
+
+  it('forgets the events waiting for identify() when consent is withdrawn', async () => {
+    const s = setup();
+    const tracker = s.start();
+    tracker.track('secret');
+    await sleep(50);
+    tracker.consent(false);
+    await sleep(50);
+    // The next page of the same browser, with consent and an identified visitor: nothing is left to send.
+    s.start().identify('user-5');
+    await sleep(200);
+    expect(s.api.requests).toHaveLength(0);
+  });
+
+  it('reports a flameup option without an apiKey and sends nothing to Flameup', async () => {
+    const s = setup();
+    const tracker = s.start({ flameup: { url: s.flameupUrl } as unknown as FlameupOption });
+    tracker.identify('user-6');
+    tracker.track('signup');
+    await tracker.flush();
+    await sleep(50);
+    expect(s.api.requests).toHaveLength(0);
+    expect(String(s.errors[0])).toMatch(/flameup option needs an apiKey/);
+    expect(s.page.net.tracks().flatMap(names)).toEqual(['visit', 'identify', 'signup']);
+  });
+
+  it('loads nothing and sends nothing to Flameup without the option', async () => {
+    const s = setup();
+    const tracker = s.start({ flameup: undefined });
+    tracker.identify('user-7');
+    tracker.track('signup');
+    await tracker.flush();
+    await sleep(50);
+    expect(s.api.requests).toHaveLength(0);
+    expect(s.page.flameupLoaded).not.toHaveBeenCalled();
+  });
+
+  it('mirrors the events tracked while the Flameup file is still loading, in order', async () => {
+    const s = setup();
+    const slow: Loaders = {
+      ...s.page.loaders,
+      flameup: () => sleep(150).then(() => s.page.loaders.flameup()),
+    };
+    const tracker = s.start({}, slow);
+    tracker.identify('user-9');
+    tracker.track('one');
+    tracker.track('two');
+    await sleep(50);
+    expect(s.page.flameupLoaded).not.toHaveBeenCalled();
+    await until(() => s.api.accepted.length === 2);
+    expect(s.mirrored()).toEqual([
+      ['user-9', 'one'],
+      ['user-9', 'two'],
+    ]);
+  });
+
+  it('reports a Flameup file that failed to load and counts the events it held as dropped', async () => {
+    const s = setup();
+    const failing: Loaders = {
+      ...s.page.loaders,
+      flameup: () => sleep(20).then(() => Promise.reject(new Error('blocked by CSP'))),
+    };
+    const tracker = s.start({}, failing);
+    tracker.track('one');
+    tracker.track('two');
+    await sleep(60);
+    tracker.track('three'); // after the failure: the mirror is gone, /track is not
+    await tracker.flush();
+    expect(String(s.errors[0])).toMatch(/blocked by CSP/);
+    expect(s.debugEvents.filter((e) => e.kind === 'drop')).toEqual([
+      expect.objectContaining({ reason: 'load-failed', count: 2 }),
+    ]);
+    expect(s.page.net.tracks().flatMap(names)).toEqual(['visit', 'one', 'two', 'three']);
+  });
+
+  it('works through the bootstrap: calls queued before the core loaded are mirrored too', async () => {
+    const s = setup();
+    const loaders: Loaders = s.page.loaders;
+    const tracker = boot(
+      {
+        endpoint,
+        allowAutomation,
+        project: 'pk',
+        record: false,
+        vitals: false,
+        flameup: { apiKey: KEY, url: s.flameupUrl },
+      },
+      async () => createTracker,
+      loaders,
+      s.env,
+    );
+    trackers.push(tracker);
+    tracker.identify('user-8');
+    tracker.track('queued');
+    await until(() => s.api.accepted.length === 1);
+    expect(s.mirrored()).toEqual([['user-8', 'queued']]);
+  });
+});
+
+describe('data-flameup', () => {
+  it('is read as JSON from the script tag', () => {
+    const script = document.createElement('script');
+    script.dataset.endpoint = endpoint;
+    script.dataset.flameup = JSON.stringify({ apiKey: KEY, events: ['signup'] });
+    expect(readDataAttributes(script).flameup).toEqual({ apiKey: KEY, events: ['signup'] });
+  });
+});
