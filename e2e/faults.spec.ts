@@ -1,9 +1,12 @@
 // Delivery that loses nothing (issue 5): a page produces a countable stream (the delivery lab, one
 // `tick` event and one DOM line per tick) while the network or the collector fails; every tick must
 // reach the store exactly once, in order.
-import type { Page } from '@playwright/test';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type BrowserContext, chromium, type Page } from '@playwright/test';
 import { type Collector, removeDataDir, startCollector } from './collector.js';
-import { expect, leave, test } from './fixtures.js';
+import { expect, leave, SCREENSHOTS, test } from './fixtures.js';
 import { customEvents, type ReadApi, ReadApi as Reader, sleep } from './store.js';
 
 interface TickReport {
@@ -51,14 +54,15 @@ async function readTicks(api: ReadApi, since: Date, produced: number): Promise<T
   return result;
 }
 
-/** Waits until every tick of every tab is stored, then holds still to let a late duplicate show. */
+/** Waits until every tick of every tab is stored, then holds still to let a late duplicate show.
+ *  Answers the time it took and the last report. */
 async function expectEveryTickOnce(
   api: ReadApi,
   since: Date,
   produced: number,
   timeoutMs: number,
   tabs = 1,
-): Promise<number> {
+): Promise<{ drainedMs: number; report: TickReport }> {
   const started = Date.now();
   let report = await readTicks(api, since, produced);
   while (Date.now() - started < timeoutMs) {
@@ -75,12 +79,13 @@ async function expectEveryTickOnce(
   expect(report.duplicates, 'ticks stored twice').toBe(0);
   expect(report.stored).toBe(produced * tabs);
   expect(report.outOfOrder, 'ticks out of order within a tab').toBe(0);
-  return drained;
+  return { drainedMs: drained, report };
 }
 
-function countTrackRequests(page: Page): () => number {
+/** Counts /track requests the pages of a context start (every page, open now or later). */
+function countTrackRequests(target: Page | BrowserContext): () => number {
   let n = 0;
-  page.on('request', (request) => {
+  target.on('request', (request) => {
     if (request.url().includes('/services/analytics/v1/track')) n++;
   });
   return () => n;
@@ -92,15 +97,75 @@ async function waitForTick(page: Page, n: number): Promise<void> {
   });
 }
 
-function report(fault: string, produced: number, requests: number, drainMs: number): void {
-  test.info().annotations.push({
-    type: 'delivery',
-    description: `${fault} | produced ${produced} | stored ${produced} | duplicates 0 | requests ${requests} | drain ${(drainMs / 1000).toFixed(1)} s`,
+async function waitForDone(page: Page): Promise<void> {
+  await page.waitForFunction(() => document.documentElement.dataset.labDone === 'true', undefined, {
+    timeout: 60_000,
   });
 }
 
+const TABLE_ROWS = join(SCREENSHOTS, 'fault-table');
+
+interface Row {
+  fault: string;
+  produced: number;
+  stored: number;
+  duplicates: number;
+  requests: number;
+  drainSeconds: number;
+}
+
+/** One row of the closing note's table: printed, and merged into e2e/screenshots/fault-table.json with
+ *  the rows of the other tests (each worker writes its own row file, so the two never clash). */
+async function record(
+  fault: string,
+  produced: number,
+  requests: number,
+  drained: { drainedMs: number; report: TickReport },
+) {
+  const row: Row = {
+    fault,
+    produced,
+    stored: drained.report.stored,
+    duplicates: drained.report.duplicates,
+    requests,
+    drainSeconds: Math.round(drained.drainedMs / 100) / 10,
+  };
+  test.info().annotations.push({ type: 'delivery', description: JSON.stringify(row) });
+  console.log(`fault-table: ${JSON.stringify(row)}`);
+  await mkdir(TABLE_ROWS, { recursive: true });
+  await writeFile(join(TABLE_ROWS, `${test.info().title.replace(/\W+/g, '-')}.json`), JSON.stringify(row));
+  const rows: Row[] = [];
+  for (const name of (await readdir(TABLE_ROWS)).sort()) {
+    rows.push(JSON.parse(await readFile(join(TABLE_ROWS, name), 'utf8')) as Row);
+  }
+  await writeFile(join(SCREENSHOTS, 'fault-table.json'), `${JSON.stringify(rows, null, 2)}\n`);
+}
+
+async function setFault(collector: Collector, status: number, ms: number): Promise<void> {
+  const answer = await fetch(`${collector.endpoint}/__test/fault`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ status, ms }),
+  });
+  expect(answer.status).toBe(200);
+}
+
+/** Chromium as the Playwright config launches it, for the tests that need their own profile. */
+const LAUNCH = {
+  headless: true,
+  executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium',
+  args: [
+    '--no-sandbox',
+    '--disable-gpu',
+    '--disable-quic',
+    '--no-first-run',
+    '--disable-background-networking',
+  ],
+};
+
 test.describe('faults', () => {
-  test.describe.configure({ timeout: 240_000 });
+  // Each worker has its own collector, so the tests spread over both workers.
+  test.describe.configure({ mode: 'parallel', timeout: 240_000 });
 
   test('every event arrives exactly once after the network is offline for 30 s', async ({
     context,
@@ -115,12 +180,10 @@ test.describe('faults', () => {
     await context.setOffline(true);
     await page.waitForTimeout(30_000);
     await context.setOffline(false);
-    await page.waitForFunction(() => document.documentElement.dataset.labDone === 'true', undefined, {
-      timeout: 60_000,
-    });
+    await waitForDone(page);
     await leave(page);
     const drained = await expectEveryTickOnce(api, since, produced, 120_000);
-    report('offline 30 s', produced, requests(), drained);
+    await record('offline 30 s', produced, requests(), drained);
   });
 
   test('every event arrives exactly once after the collector answers 500 for 20 s', async ({
@@ -133,84 +196,163 @@ test.describe('faults', () => {
     const produced = 120;
     await page.goto(`/lab.html?auto&count=${produced}&every=250`);
     await waitForTick(page, 10);
-    const fault = await fetch(`${collector.endpoint}/__test/fault`, {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/json' },
-      body: JSON.stringify({ status: 500, ms: 20_000 }),
-    });
-    expect(fault.status).toBe(200);
-    await page.waitForFunction(() => document.documentElement.dataset.labDone === 'true', undefined, {
-      timeout: 60_000,
-    });
-    await page.waitForTimeout(5000);
-    // The visitor browses on. Batches still waiting out their backoff at page hide stay in the outbox,
-    // which the next page load of the site sends (issue 5).
-    await page.goto('/');
-    await page.waitForTimeout(3000);
+    await setFault(collector, 500, 20_000);
+    const faultEnds = Date.now() + 20_000;
+    await waitForDone(page);
+    // The page itself must deliver once the collector is back: the next flush tries the outbox again,
+    // whatever the backoff has grown to (issue 5), so no next page load is needed.
+    await expectEveryTickOnce(api, since, produced, 30_000);
     await leave(page);
-    const drained = await expectEveryTickOnce(api, since, produced, 150_000);
-    report('500 for 20 s', produced, requests(), drained);
+    const drained = await expectEveryTickOnce(api, since, produced, 10_000);
+    await record('500 for 20 s', produced, requests(), {
+      ...drained,
+      drainedMs: Math.max(0, Date.now() - faultEnds),
+    });
   });
 
-  test('busy tabs that meet real 429s wait Retry-After and then deliver everything once', async ({
+  test('busy tabs that meet real 429s send nothing during Retry-After, then deliver everything once', async ({
     browser,
   }) => {
-    // The snippet paces each tab by X-RateLimit-Remaining, so one tab alone stays under the limit;
-    // the limit counts every tab of the client IP, and two busy tabs share it and meet real 429s.
-    const own = await startCollector({ env: { SPOOR_TRACK_LIMIT: '30' } });
+    // Several tabs of one client IP share the per-minute limit; each paces itself by what it hears, but
+    // none can foresee the others' requests, so the limit is met for real. The window is a minute: the
+    // test waits for it once.
+    const own = await startCollector({ env: { SPOOR_TRACK_LIMIT: '15' } });
     const context = await browser.newContext({ baseURL: own.url });
     try {
       const api = new Reader(own.endpoint);
       const since = new Date(Date.now() - (Date.now() % 1000));
-      const pages = [await context.newPage(), await context.newPage()];
-      const counters = pages.map(countTrackRequests);
-      const statuses: { at: number; status: number; retryAfter: string | null }[] = [];
-      const sent: number[] = [];
-      for (const page of pages) {
+      const tabs = 4;
+      const pages: Page[] = [];
+      for (let i = 0; i < tabs; i++) pages.push(await context.newPage());
+      const requests = countTrackRequests(context);
+      // Per page: when each /track request started, and each 429 with its Retry-After.
+      const sent = pages.map(() => [] as number[]);
+      const limited = pages.map(() => [] as { at: number; retryAfterMs: number }[]);
+      pages.forEach((page, i) => {
         page.on('request', (request) => {
-          if (request.url().includes('/track')) sent.push(Date.now());
+          if (request.url().includes('/track')) sent[i]?.push(Date.now());
         });
         page.on('response', (response) => {
-          if (response.url().includes('/track')) {
-            statuses.push({
+          if (response.url().includes('/track') && response.status() === 429) {
+            limited[i]?.push({
               at: Date.now(),
-              status: response.status(),
-              retryAfter: response.headers()['retry-after'] ?? null,
+              retryAfterMs: Number(response.headers()['retry-after']) * 1000,
             });
           }
         });
-      }
-      const produced = 40;
-      await Promise.all(pages.map((page) => page.goto(`/lab.html?auto&count=${produced}&every=250&flush=1`)));
-      await Promise.all(
-        pages.map((page) =>
-          page.waitForFunction(() => document.documentElement.dataset.labDone === 'true', undefined, {
-            timeout: 60_000,
-          }),
-        ),
-      );
-      const drained = await expectEveryTickOnce(api, since, produced, 180_000, 2).catch((error: Error) => {
-        // What the pages met, for the diagnosis: seconds since the first request, status.
-        const first = sent[0] ?? 0;
-        const timeline = statuses.map(
-          (s) =>
-            `${((s.at - first) / 1000).toFixed(1)}s:${s.status}${s.retryAfter ? `/${s.retryAfter}` : ''}`,
-        );
-        throw new Error(`${error.message}\n/track answers: ${timeline.join(' ')}`);
       });
-      const limited = statuses.filter((s) => s.status === 429);
-      expect(limited.length).toBeGreaterThan(0);
-      for (const page of pages) await leave(page);
-      report(
-        `429 storm (limit 30/min, 2 tabs; ${limited.length} answers 429)`,
-        produced * 2,
-        counters.reduce((sum, count) => sum + count(), 0),
+      const produced = 20;
+      await Promise.all(pages.map((page) => page.goto(`/lab.html?auto&count=${produced}&every=100&flush=4`)));
+      await Promise.all(pages.map(waitForDone));
+      // The last tab stays to drain the shared outbox; the others leave while their pause runs.
+      await expect.poll(() => limited.flat().length, { timeout: 30_000 }).toBeGreaterThan(0);
+      for (const page of pages.slice(1)) await leave(page);
+      const drained = await expectEveryTickOnce(api, since, produced, 180_000, tabs);
+      // Retry-After is whole seconds rounded up, and the answer reaches the page after its timestamp
+      // here: a second of slack.
+      const early: string[] = [];
+      pages.forEach((_, i) => {
+        for (const pause of limited[i] ?? []) {
+          for (const at of sent[i] ?? []) {
+            if (at > pause.at && at < pause.at + pause.retryAfterMs - 1000) {
+              early.push(`tab ${i}: sent ${at - pause.at} ms into a ${pause.retryAfterMs} ms Retry-After`);
+            }
+          }
+        }
+      });
+      expect(early, 'requests sent while Retry-After ran').toEqual([]);
+      await leave(pages[0] as Page);
+      const count = limited.flat().length;
+      await record(
+        `429 storm (limit 15/min, ${tabs} tabs, ${count} answers 429)`,
+        produced * tabs,
+        requests(),
         drained,
       );
     } finally {
       await context.close();
       await own.stop();
       await removeDataDir(own.dataDir);
+    }
+  });
+
+  test('every event arrives exactly once when the page is reloaded in the middle of a flush', async ({
+    page,
+    api,
+    since,
+  }) => {
+    const requests = countTrackRequests(page);
+    const produced = 60;
+    await page.goto(`/lab.html?auto&count=${produced}&every=100`);
+    await waitForTick(page, 25);
+    // The flush's request is being compressed or is in flight when the page goes away; the lab carries
+    // its count across the reload in sessionStorage, so the tab's ticks continue.
+    await page.evaluate(() => {
+      (window as unknown as { spoor: (...args: unknown[]) => void }).spoor('flush');
+      setTimeout(() => location.reload(), 1);
+    });
+    await page.waitForURL(/lab\.html/);
+    await waitForDone(page);
+    await leave(page);
+    const drained = await expectEveryTickOnce(api, since, produced, 60_000);
+    await record('reload in the middle of a flush', produced, requests(), drained);
+  });
+
+  test('every event arrives exactly once when the tab is closed with a batch pending', async ({
+    context,
+    api,
+    since,
+  }) => {
+    const requests = countTrackRequests(context);
+    const page = await context.newPage();
+    const produced = 30;
+    // 30 ticks in 1.5 s: all of them pending (the first timed flush comes after 5 s) when the tab closes.
+    await page.goto(`/lab.html?auto&count=${produced}&every=50`);
+    await waitForDone(page);
+    await page.close();
+    const drained = await expectEveryTickOnce(api, since, produced, 30_000);
+    await record('tab closed with a batch pending', produced, requests(), drained);
+  });
+
+  test('a new browser on the same profile delivers what one closed while offline kept', async ({
+    collector,
+    api,
+    since,
+  }) => {
+    const profile = await mkdtemp(join(tmpdir(), 'spoor-profile-'));
+    try {
+      const first = await chromium.launchPersistentContext(profile, { ...LAUNCH, baseURL: collector.url });
+      const requests = countTrackRequests(first);
+      const page = first.pages()[0] ?? (await first.newPage());
+      const produced = 40;
+      await page.goto(`/lab.html?auto&count=${produced}&every=100`);
+      await waitForTick(page, 5);
+      await first.setOffline(true);
+      await waitForDone(page);
+      // Let a timed flush fail and land in the outbox, then close the whole browser while offline.
+      await page.waitForTimeout(6000);
+      await first.close();
+      const before = await readTicks(api, since, produced);
+      expect(before.stored, 'ticks stored before the second browser').toBeLessThan(produced);
+
+      const second = await chromium.launchPersistentContext(profile, { ...LAUNCH, baseURL: collector.url });
+      const more = countTrackRequests(second);
+      try {
+        const next = second.pages()[0] ?? (await second.newPage());
+        // Another page of the site: the outbox goes out at its load (issue 5).
+        await next.goto('/');
+        const drained = await expectEveryTickOnce(api, since, produced, 30_000);
+        await record(
+          'browser closed offline, new browser on the profile',
+          produced,
+          requests() + more(),
+          drained,
+        );
+      } finally {
+        await second.close();
+      }
+    } finally {
+      await rm(profile, { recursive: true, force: true });
     }
   });
 
@@ -232,17 +374,38 @@ test.describe('faults', () => {
       await own.kill();
       await page.waitForTimeout(6000);
       own = await startCollector({ dataDir, port });
-      await page.waitForFunction(() => document.documentElement.dataset.labDone === 'true', undefined, {
-        timeout: 60_000,
-      });
-      await page.waitForTimeout(3000);
+      await waitForDone(page);
+      const drained = await expectEveryTickOnce(api, since, produced, 60_000);
       await leave(page);
-      const drained = await expectEveryTickOnce(api, since, produced, 150_000);
-      report('collector killed, restarted after 6 s', produced, requests(), drained);
+      await record('collector killed, restarted after 6 s', produced, requests(), drained);
     } finally {
       await context.close();
       await own.stop();
       await removeDataDir(dataDir);
     }
+  });
+
+  test('a 200 KB batch pending at page hide goes out in chunks within the keepalive budget', async ({
+    page,
+    api,
+    since,
+  }) => {
+    const bodies: number[] = [];
+    page.on('request', (request) => {
+      if (request.url().includes('/services/analytics/v1/track'))
+        bodies.push(request.postDataBuffer()?.length ?? 0);
+    });
+    const produced = 20;
+    // 20 lines of 10 KB in 0.2 s, and the lab navigates away right after the last: about 200 KB of
+    // recording is pending when the page hides.
+    await page.goto(`/lab.html?auto&count=${produced}&every=10&pad=10000&leave=/`);
+    await page.waitForURL((url) => url.pathname === '/');
+    const drained = await expectEveryTickOnce(api, since, produced, 30_000);
+    await leave(page);
+    // Playwright does not report the keepalive requests of a page being unloaded: these are the
+    // requests it saw; the store shows that everything arrived.
+    // A keepalive body over the 64 KiB quota would fail: every chunk stays within 60 KB.
+    expect(Math.max(...bodies)).toBeLessThanOrEqual(60_000);
+    await record('200 KB pending at page hide', produced, bodies.length, drained);
   });
 });

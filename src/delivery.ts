@@ -3,7 +3,7 @@
 // body unchanged and sent again on the next flush, on `online` and at the next page load; a 413 splits
 // the batch, a 422 on the identifier resends it once under a new one, other 4xx drop it with a reason.
 
-import { classify } from './backoff';
+import { backoffDelay, classify } from './backoff';
 import type { Debug } from './debug';
 import type { Outbox, OutboxBatch } from './outbox';
 import { buildBody, byteLength, NO_IDENTIFIER } from './queue';
@@ -62,6 +62,10 @@ interface Parsed {
   userAgent: string;
 }
 
+/** A flush tries a batch waiting out its backoff only this long after its last attempt: no more often
+ *  than a page sends at the default flushInterval, whatever the page's own flush rate. */
+const PROBE_GAP_MS = 5_000;
+
 // Counter behind Batch.seq.
 let nextSeq = 1;
 
@@ -105,6 +109,8 @@ export function createDelivery(opts: DeliveryOptions): Delivery {
   // Attempts that counted against the backoff, and the earliest next attempt, by batch id.
   const attempts = new Map<string, number>();
   const notBefore = new Map<string, number>();
+  // When each batch was last tried, so that flushes probe the collector no more often than PROBE_GAP_MS.
+  const lastTried = new Map<string, number>();
   // The pending drain timer.
   let timer: ReturnType<typeof setTimeout> | undefined;
   let stopped = false;
@@ -178,35 +184,81 @@ export function createDelivery(opts: DeliveryOptions): Delivery {
     return { answer, verdict };
   };
 
-  /** Works through batches in order. False when it stopped at one that must wait (kept in the outbox). */
-  const process = async (list: Batch[]): Promise<boolean> => {
+  /** Keeps `work` in the outbox, in order, and tries its first batch again after delayMs. */
+  const keep = async (work: Batch[], delayMs: number): Promise<false> => {
+    const first = work[0];
+    if (first) notBefore.set(first.id, now() + delayMs);
+    for (const waiting of work) {
+      if (!waiting.stored) {
+        await outbox.put({
+          id: waiting.id,
+          body: waiting.body,
+          createdAt: waiting.createdAt,
+          bytes: waiting.bytes,
+        });
+        waiting.stored = true;
+      }
+    }
+    backlog = true;
+    scheduleDrain(delayMs);
+    await showOutbox();
+    return false;
+  };
+
+  /**
+   * Works through batches in order. False when it stopped at one that must wait (kept in the outbox).
+   * `probe`: a new batch has just joined the outbox (the next flush), so the first batch is tried now
+   * even while its backoff runs (issue 5: "sent again on the next flush"). A busy page thus learns
+   * within one flush interval that the collector is back, at the rate it sends anyway; only a 429's
+   * Retry-After still holds.
+   */
+  const process = async (list: Batch[], probe = false): Promise<boolean> => {
     const work = list.slice();
     while (work.length > 0 && !stopped) {
       const batch = work[0] as Batch;
       const due = notBefore.get(batch.id) ?? 0;
-      if (due > now()) {
+      const probing =
+        probe &&
+        batch === list[0] &&
+        rate.paused() === 0 &&
+        now() - (lastTried.get(batch.id) ?? 0) >= PROBE_GAP_MS;
+      if (due > now() && !probing) {
         scheduleDrain(due - now());
         return false;
       }
       const { verdict } = await attempt(batch, false);
       current = undefined;
-      if (verdict.kind === 'retry') {
-        notBefore.set(batch.id, now() + verdict.delayMs);
-        for (const waiting of work) {
-          if (!waiting.stored) {
-            await outbox.put({
-              id: waiting.id,
-              body: waiting.body,
-              createdAt: waiting.createdAt,
-              bytes: waiting.bytes,
-            });
-            waiting.stored = true;
-          }
+      lastTried.set(batch.id, now());
+      if (verdict.kind === 'retry') return keep(work, verdict.delayMs);
+      if (verdict.kind === 'remint' && !batch.reminted && parse(batch.body)) {
+        // Minted before the batch leaves the outbox: a mint that fails (network, 429 on /session) keeps
+        // the batch for a later attempt instead of losing it with the rest of the run.
+        let fresh: string;
+        try {
+          fresh = await opts.remint((parse(batch.body) as Parsed).sessionIdentifier);
+        } catch (error) {
+          opts.report(error);
+          const tries = attempts.get(batch.id) ?? 0;
+          attempts.set(batch.id, tries + 1);
+          return keep(work, backoffDelay(tries, opts.random));
         }
-        backlog = true;
-        scheduleDrain(verdict.delayMs);
-        await showOutbox();
-        return false;
+        work.shift();
+        queued.delete(batch);
+        const parsed = parse(batch.body) as Parsed;
+        const resent = { ...rebuild(parsed, parsed.events, fresh, batch.createdAt), reminted: true };
+        // The resent batch takes the original's place in the outbox before the original leaves it.
+        if (batch.stored) {
+          await outbox.put({
+            id: resent.id,
+            body: resent.body,
+            createdAt: resent.createdAt,
+            bytes: resent.bytes,
+          });
+          resent.stored = true;
+          await outbox.remove(batch.id);
+        }
+        work.unshift(resent);
+        continue;
       }
       work.shift();
       queued.delete(batch);
@@ -224,17 +276,11 @@ export function createDelivery(opts: DeliveryOptions): Delivery {
           );
         }
       } else if (verdict.kind === 'remint') {
-        const parsed = parse(batch.body);
-        if (!parsed || batch.reminted) {
-          drop(
-            batch,
-            'rejected',
-            'the session identifier was rejected again after minting a new one (HTTP 422)',
-          );
-        } else {
-          const fresh = await opts.remint(parsed.sessionIdentifier);
-          work.unshift({ ...rebuild(parsed, parsed.events, fresh, batch.createdAt), reminted: true });
-        }
+        drop(
+          batch,
+          'rejected',
+          'the session identifier was rejected again after minting a new one (HTTP 422)',
+        );
       } else if (verdict.kind === 'drop') {
         drop(batch, 'rejected', verdict.reason);
       }
@@ -242,7 +288,7 @@ export function createDelivery(opts: DeliveryOptions): Delivery {
     return work.length === 0;
   };
 
-  const drainNow = async () => {
+  const drainNow = async (probe = false) => {
     const finished = await outbox.withLock(async () => {
       const kept: Batch[] = [];
       // Whether a batch waits for an identifier: it and everything after it stay, in order.
@@ -272,7 +318,7 @@ export function createDelivery(opts: DeliveryOptions): Delivery {
         }
         kept.push(batch);
       }
-      const done = (await process(kept)) && !waiting;
+      const done = (await process(kept, probe)) && !waiting;
       await showOutbox();
       return done;
     });
@@ -281,7 +327,7 @@ export function createDelivery(opts: DeliveryOptions): Delivery {
     else backlog = !finished;
   };
 
-  const drain = () => enqueue(drainNow);
+  const drain = () => enqueue(() => drainNow());
 
   return {
     send(batch) {
@@ -297,7 +343,7 @@ export function createDelivery(opts: DeliveryOptions): Delivery {
           });
           batch.stored = true;
           queued.delete(batch);
-          await drainNow();
+          await drainNow(true);
         } else {
           await process([batch]);
         }
@@ -317,9 +363,10 @@ export function createDelivery(opts: DeliveryOptions): Delivery {
       for (const batch of all) {
         // A copy in the outbox, resent by the next page when the answer never comes; the collector
         // recognises the repeat by its body.
-        const keeping = batch.stored
-          ? Promise.resolve()
-          : outbox.put({ id: batch.id, body: batch.body, createdAt: batch.createdAt, bytes: batch.bytes });
+        const copy = { id: batch.id, body: batch.body, createdAt: batch.createdAt, bytes: batch.bytes };
+        // IndexedDB writes started now may never run once the page is gone: a synchronous copy first.
+        if (!batch.stored) outbox.keepNow(copy);
+        const keeping = batch.stored ? Promise.resolve() : outbox.put(copy);
         batch.stored = true;
         if (paused || batch === current || unidentified(batch)) continue;
         void attempt(batch, true).then(async ({ verdict }) => {

@@ -21,6 +21,9 @@ export interface Outbox {
   list(): Promise<OutboxBatch[]>;
   remove(id: string): Promise<void>;
   size(): Promise<{ batches: number; bytes: number }>;
+  /** Keeps the batch at once, in this task, where storage is synchronous (localStorage): for the page
+   *  that is going away, whose asynchronous writes (IndexedDB) may never run. Best effort; never throws. */
+  keepNow(b: OutboxBatch): void;
   /** Runs `fn` while holding this namespace's lock, one tab at a time; undefined when another holder has
    *  it (nothing is awaited). An error thrown by `fn` is passed on, after the lock is released. */
   withLock<T>(fn: () => Promise<T>): Promise<T | undefined>;
@@ -190,6 +193,12 @@ export function _createOutboxOn(
         const kept = await readAll();
         return { batches: kept.length, bytes: kept.reduce((sum, b) => sum + b.bytes, 0) };
       }),
+    keepNow: (batch) => {
+      const sync = backends.find((backend) => backend.kind === 'localstorage');
+      // Its write stores synchronously, before its first await; a later put replaces this copy. Seq 0:
+      // createdAt orders it, and a put that finds it keeps its seq.
+      sync?.write({ ...batch, seq: 0 }).catch(noop);
+    },
     withLock: (fn) => withLock(opts.namespace, lockStorage, fn),
   };
 }

@@ -18,6 +18,8 @@ export interface RateLimit {
 
 /** Tokens the bucket holds at most: a small burst, so the refill keeps the minute within the limit. */
 const BURST = 10;
+/** The server's rate-limit window: X-RateLimit-Remaining counts requests of the current minute. */
+const WINDOW_MS = 60_000;
 
 export function createRateLimit(now: () => number = Date.now, initialLimit = 3600): RateLimit {
   // The per-minute limit and the share of it the server says is left.
@@ -28,13 +30,19 @@ export function createRateLimit(now: () => number = Date.now, initialLimit = 360
   let at = now();
   // No request before this time (Retry-After).
   let pausedUntil = 0;
+  // When `remaining` was last heard: it describes the server's current window only. Windows last a
+  // minute, and a 429's Retry-After ends one, so a `remaining` older than either says nothing: without
+  // this, a tab that heard "0 left" would crawl at a twentieth of the rate long after the window reset.
+  let heardAt = at;
 
   const capacity = () => Math.max(1, Math.min(BURST, Math.floor(limit / 10)));
   /** Tokens per ms. The burst plus a minute of refill stays within the limit; below half the
    * remaining budget the rate falls in proportion, down to a twentieth. */
   const rate = () => {
     const base = Math.max(limit - capacity(), 1) / 60000;
-    const left = limit > 0 ? remaining / (limit / 2) : 0;
+    const t = now();
+    const stale = t - heardAt >= WINDOW_MS || (pausedUntil > heardAt && t >= pausedUntil);
+    const left = stale ? 1 : limit > 0 ? remaining / (limit / 2) : 0;
     return base * Math.min(1, Math.max(0.05, left));
   };
   const refill = () => {
@@ -57,7 +65,10 @@ export function createRateLimit(now: () => number = Date.now, initialLimit = 360
     update(newLimit, newRemaining) {
       refill();
       if (newLimit !== undefined && newLimit > 0) limit = newLimit;
-      if (newRemaining !== undefined && newRemaining >= 0) remaining = newRemaining;
+      if (newRemaining !== undefined && newRemaining >= 0) {
+        remaining = newRemaining;
+        heardAt = now();
+      }
       tokens = Math.min(tokens, capacity());
     },
     pause(ms) {

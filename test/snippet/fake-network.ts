@@ -84,6 +84,9 @@ export function fakeOutbox(): Outbox & { batches: Map<string, OutboxBatch>; lock
       for (const b of batches.values()) bytes += b.bytes;
       return { batches: batches.size, bytes };
     },
+    keepNow(b: OutboxBatch) {
+      batches.set(b.id, { ...b });
+    },
     async withLock<T>(fn: () => Promise<T>): Promise<T | undefined> {
       if (box.locked) return undefined;
       box.locked = true;
