@@ -10,6 +10,13 @@
 // answer was lost (timeout, crash between the answer and the commit) is sent again.
 import type Database from 'better-sqlite3';
 import {
+  backoffDelay,
+  classify as classifyAttempt,
+  MAX_DELAY_MS,
+  MIN_DELAY_MS,
+  readRetryAfter,
+} from '../src/backoff.js';
+import {
   type FlameupSetting,
   type FlameupStore,
   type Head,
@@ -80,22 +87,17 @@ export interface FlameupRelay {
   store: FlameupStore;
 }
 
-/** What to do after one attempt; the server-side twin of src/backoff.ts's rules. */
+/** What to do after one attempt at Flameup. */
 export type Verdict =
   | { kind: 'done' }
   | { kind: 'retry'; delayMs: number; countsAgainstBudget: boolean }
   | { kind: 'fail'; reason: string };
 
-export const MIN_DELAY_MS = 1_000;
-export const MAX_DELAY_MS = 300_000;
-export const DEFAULT_RETRY_AFTER_MS = 60_000;
-/** A longer Retry-After is read as this: a hostile header must not park the queue for ever. */
-export const MAX_RETRY_AFTER_MS = 86_400_000;
-
 /**
- * 2xx → done. Network error, 5xx, 408, 425 → retry after full-jitter backoff (503 at least its
- * Retry-After). 429 → retry after Retry-After (60 s when absent), not counting against the backoff.
- * Anything else (401, 403, 400, 413, 422, ...) → fail: sent again unchanged it can never succeed.
+ * The snippet's delivery rules (src/backoff.ts, pure and shared on purpose) applied to Flameup: 2xx →
+ * done; network error, 5xx, 408, 425 → full-jitter backoff (503 at least its Retry-After); 429 → its
+ * Retry-After, not counting against the backoff. What the snippet would split, remint or drop (413,
+ * 422, 401, other 4xx) fails here: the same event sent again can never succeed.
  */
 export function classify(
   status: number | undefined,
@@ -103,45 +105,15 @@ export function classify(
   retryAfter: string | null,
   opts: { random?: () => number; now?: number; minDelayMs?: number; maxDelayMs?: number } = {},
 ): Verdict {
-  const backoff = () => backoffDelay(attempt, opts.random, opts.minDelayMs, opts.maxDelayMs);
-  if (status === undefined || status === 0 || status === 408 || status === 425) {
-    return { kind: 'retry', delayMs: backoff(), countsAgainstBudget: true };
-  }
-  if (status >= 200 && status < 300) return { kind: 'done' };
-  if (status >= 500) {
-    const wait = status === 503 ? readRetryAfter(retryAfter, opts.now ?? Date.now()) : undefined;
-    return { kind: 'retry', delayMs: Math.max(backoff(), wait ?? 0), countsAgainstBudget: true };
-  }
-  if (status === 429) {
-    return {
-      kind: 'retry',
-      delayMs: readRetryAfter(retryAfter, opts.now ?? Date.now()) ?? DEFAULT_RETRY_AFTER_MS,
-      countsAgainstBudget: false,
-    };
-  }
-  return { kind: 'fail', reason: `rejected: HTTP ${status}` };
-}
-
-/** Full jitter between the floor and min(cap, floor × 2^attempt) (AWS, "Exponential Backoff And Jitter"). */
-export function backoffDelay(
-  attempt: number,
-  random: () => number = Math.random,
-  minMs = MIN_DELAY_MS,
-  maxMs = MAX_DELAY_MS,
-): number {
-  const cap = Math.min(maxMs, minMs * 2 ** Math.min(Math.max(attempt, 0), 64));
-  const r = random();
-  return Math.max(minMs, Math.floor((Number.isFinite(r) ? Math.min(1, Math.max(0, r)) : 1) * cap));
-}
-
-/** Retry-After as delay-seconds or an HTTP-date (RFC 9110 section 10.2.3); undefined when unreadable. */
-export function readRetryAfter(header: string | null, now: number): number | undefined {
-  const value = header?.trim();
-  if (!value) return undefined;
-  if (/^\d+$/.test(value)) return Math.min(MAX_RETRY_AFTER_MS, Number(value) * 1000);
-  if (!/[a-z]/i.test(value) || !/\d{1,2}:\d{2}:\d{2}/.test(value)) return undefined;
-  const at = Date.parse(/GMT|UTC|[+-]\d{4}\b/.test(value) ? value : `${value} GMT`);
-  return Number.isNaN(at) ? undefined : Math.min(MAX_RETRY_AFTER_MS, Math.max(0, at - now));
+  const now = opts.now ?? Date.now();
+  const verdict = classifyAttempt(status, attempt, retryAfter, undefined, opts.random, now);
+  if (verdict.kind === 'done') return verdict;
+  if (verdict.kind !== 'retry') return { kind: 'fail', reason: `rejected: HTTP ${status}` };
+  if (!verdict.countsAgainstBudget) return verdict;
+  // Same rule, with the relay's own delay bounds (shorter in tests).
+  const wait = status === 503 ? (readRetryAfter(retryAfter, now) ?? 0) : 0;
+  const delayMs = backoffDelay(attempt, opts.random, opts.minDelayMs, opts.maxDelayMs);
+  return { kind: 'retry', delayMs: Math.max(delayMs, wait), countsAgainstBudget: true };
 }
 
 /** The custom events of a /track body's events, for `ingest`. */

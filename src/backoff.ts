@@ -92,17 +92,23 @@ export function parseRetryAfter(header: string | null, now: number = Date.now())
 }
 
 /**
- * Full-jitter backoff: a uniform random wait between 1 s and min(5 min, 1 s × 2^attempt).
+ * Full-jitter backoff: a uniform random wait between 1 s and min(5 min, 1 s × 2^attempt) (the bounds
+ * can be set: the collector's Flameup relay uses shorter ones in its tests).
  * Full jitter spreads many clients that failed together (a collector restart) over the whole window
  * instead of bringing them back in waves (AWS Architecture Blog, "Exponential Backoff And Jitter").
  */
-export function backoffDelay(attempt: number, random: () => number = Math.random): number {
+export function backoffDelay(
+  attempt: number,
+  random: () => number = Math.random,
+  minMs: number = MIN_DELAY_MS,
+  maxMs: number = MAX_DELAY_MS,
+): number {
   // NaN or a negative count is treated as the first attempt; the exponent is bounded so 2^n stays finite.
   const exponent = attempt > 0 ? Math.min(attempt, 64) : 0;
-  const cap = Math.min(MAX_DELAY_MS, MIN_DELAY_MS * 2 ** exponent);
+  const cap = Math.min(maxMs, minMs * 2 ** exponent);
   const r = random();
   const unit = Number.isFinite(r) ? Math.min(1, Math.max(0, r)) : 1;
-  return Math.max(MIN_DELAY_MS, Math.floor(unit * cap));
+  return Math.max(minMs, Math.floor(unit * cap));
 }
 
 function backoff(attempt: number, random: () => number): Verdict {
@@ -110,7 +116,7 @@ function backoff(attempt: number, random: () => number): Verdict {
 }
 
 /** The header's wait in ms, or undefined when it is absent or unreadable. */
-function readRetryAfter(header: string | null, now: number): number | undefined {
+export function readRetryAfter(header: string | null, now: number): number | undefined {
   const value = header?.trim();
   if (!value) return undefined;
   if (/^\d+$/.test(value)) return Math.min(MAX_RETRY_AFTER_MS, Number(value) * 1000);
