@@ -344,8 +344,10 @@ export function createDelivery(opts: DeliveryOptions): Delivery {
           batch.stored = true;
           queued.delete(batch);
           await drainNow(true);
-        } else {
-          await process([batch]);
+        } else if ((await process([batch])) && (await outbox.size()).batches > 0) {
+          // The outbox is shared: a tab that left during a Retry-After left its batches there, and only a
+          // tab that still runs can send them before the next page load, even one whose own sends succeed.
+          await drainNow();
         }
         queued.delete(batch);
       });

@@ -54,8 +54,13 @@ export function createRateLimit(now: () => number = Date.now, initialLimit = 360
   return {
     wait() {
       refill();
-      const paused = Math.max(0, pausedUntil - now());
-      const empty = tokens >= 1 ? 0 : Math.ceil((1 - tokens) / rate());
+      const t = now();
+      const paused = Math.max(0, pausedUntil - t);
+      // A slow rate lasts only while `remaining` is fresh: the caller asks again when it goes stale,
+      // instead of sleeping a twentieth-rate wait long past the window it described.
+      const fresh = heardAt + WINDOW_MS - t;
+      let empty = tokens >= 1 ? 0 : Math.ceil((1 - tokens) / rate());
+      if (fresh > 0) empty = Math.min(empty, fresh);
       return Math.max(paused, empty);
     },
     take() {

@@ -93,6 +93,48 @@ describe('delivery under faults', () => {
   });
 });
 
+describe('delivery across tabs', () => {
+  beforeEach(() => {
+    vi.useFakeTimers({ now: 1_700_000_000_000 });
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('sends the batches a tab left in the shared outbox during a Retry-After from a tab whose own sends succeed', async () => {
+    // One client IP: the window ends 30 s after the first tab's 429, whichever tab asks.
+    const windowEnds = Date.now() + 30_000;
+    const net = fakeFetch(() =>
+      Date.now() < windowEnds ? { status: 429, headers: { 'Retry-After': '30' } } : { status: 200 },
+    );
+    const outbox = fakeOutbox();
+    const tab = () =>
+      createDelivery({
+        transport: createTransport({ url, contentType: 'text/plain', compress: false, fetch: net.fetch }),
+        outbox,
+        rate: createRateLimit(),
+        debug: createDebug(false),
+        report: () => {},
+        remint: async () => 'sid-new',
+        onDropped: () => {},
+      });
+    const leaving = tab();
+    const staying = tab();
+    const a = batchOf('a', 'sid-leaving');
+    await leaving.send(a);
+    // The tab leaves while its pause runs: its batch stays in the outbox, unsent.
+    leaving.hide([]);
+    leaving.stop();
+    expect([...outbox.batches.keys()]).toEqual([a.id]);
+    await vi.advanceTimersByTimeAsync(31_000);
+    // The other tab never met a 429; its next flush is answered 200.
+    const b = batchOf('b', 'sid-staying');
+    await staying.send(b);
+    expect(net.requests.slice(1).map((r) => r.text)).toEqual([b.body, a.body]);
+    expect(outbox.batches.size).toBe(0);
+  });
+});
+
 describe('outbox at page hide', () => {
   it('keeps a batch in localStorage within the same task, before any asynchronous write could run', async () => {
     // IndexedDB that never completes, as when the page is torn down before the transaction runs.

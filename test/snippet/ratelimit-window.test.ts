@@ -12,6 +12,19 @@ describe('rate limit windows', () => {
     expect(limit.wait()).toBeLessThan(3_000);
   });
 
+  it('waits no longer than the heard "0 left" stays fresh, then paces at the full rate', () => {
+    const clock = { now: 0 };
+    const limit = createRateLimit(() => clock.now, 3600);
+    limit.update(15, 0);
+    // The burst at 15 a minute is one token.
+    limit.take();
+    // At a twentieth of 14 a minute the next token is ~86 s away; the count describes this window only.
+    const first = limit.wait();
+    expect(first).toBeLessThanOrEqual(60_000);
+    clock.now += first;
+    expect(limit.wait()).toBe(0);
+  });
+
   it('paces at the full rate right after a 429 pause ends, the window having reset', () => {
     const clock = { now: 0 };
     const limit = createRateLimit(() => clock.now, 3600);
