@@ -22,7 +22,7 @@ const sessions = 64;
  * Unique bodies for the collector: a body it has already stored is answered from the duplicate check
  * without a write, which would flatter it. When they run out, a slice ends early (and says so).
  */
-const poolSize = Number(process.env.BENCH_INGEST_BODIES ?? 12_000);
+const poolSize = Number(process.env.BENCH_INGEST_BODIES ?? 24_000);
 
 export async function run({ log }) {
   if (!collectorAvailable()) return { skipped: 'no collector (server/main.ts missing)' };
