@@ -216,6 +216,9 @@ test.describe('faults', () => {
     // Several tabs of one client IP share the per-minute limit; each paces itself by what it hears, but
     // none can foresee the others' requests, so the limit is met for real. The window is a minute: the
     // test waits for it once.
+    // At 15 requests a minute the drain takes two to three windows on a loaded machine (80–160 s seen):
+    // patience here, not a weaker assertion.
+    test.setTimeout(360_000);
     const own = await startCollector({ env: { SPOOR_TRACK_LIMIT: '15' } });
     const context = await browser.newContext({ baseURL: own.url });
     try {
@@ -247,7 +250,7 @@ test.describe('faults', () => {
       // The last tab stays to drain the shared outbox; the others leave while their pause runs.
       await expect.poll(() => limited.flat().length, { timeout: 30_000 }).toBeGreaterThan(0);
       for (const page of pages.slice(1)) await leave(page);
-      const drained = await expectEveryTickOnce(api, since, produced, 180_000, tabs);
+      const drained = await expectEveryTickOnce(api, since, produced, 270_000, tabs);
       // Retry-After is whole seconds rounded up, and the answer reaches the page after its timestamp
       // here: a second of slack.
       const early: string[] = [];
