@@ -29,12 +29,15 @@ export async function run({ log }) {
 
   const data = mkdtempSync(join(tmpdir(), 'spoor-ingest-'));
   const notes = [
-    'SPOOR_TRACK_LIMIT is raised to 1,000,000,000 for this part: every request comes from one loopback IP, and the default 3600/min would measure the rate limiter.',
+    'SPOOR_TRACK_LIMIT is raised to 1,000,000,000 and the per-address connection cap is off for this part: every request comes from one loopback IP, and the defaults would measure the limiters.',
   ];
   let collector;
   let bare;
   try {
-    collector = await startCollector({ data, env: { SPOOR_TRACK_LIMIT: '1000000000' } });
+    collector = await startCollector({
+      data,
+      env: { SPOOR_TRACK_LIMIT: '1000000000', SPOOR_MAX_CONNECTIONS_PER_IP: '0' },
+    });
     bare = await startChild([join(benchDir, 'lib', 'bare-server.mjs')], /^Bare server listening on (\S+)/m);
     // The bare server keeps nothing, so it may see a body twice; the collector never does (see poolSize).
     const trackUrl = (base) =>

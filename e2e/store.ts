@@ -52,6 +52,12 @@ export interface SessionEvents {
   [key: string]: unknown;
 }
 
+/** One page of get-events: whole stored batches, and where the next page starts (null: the last). */
+interface EventsPage extends SessionEvents {
+  named_events: unknown[];
+  next_cursor: string | null;
+}
+
 export interface Paginator<T> {
   current_page: number;
   data: T[];
@@ -121,8 +127,31 @@ export class ReadApi {
     return this.data('/sessions/get-conversions', { key: 'list', session_ids: sessionIds });
   }
 
-  getEvents(sessionId: number): Promise<SessionEvents> {
-    return this.data('/sessions/get-events', { session_id: sessionId });
+  /**
+   * Every stored event of a session: get-events answers a page at a time, so this follows
+   * `next_cursor` to the last page and merges the pages' tabs (in page order, which is time order
+   * within a tab). `session` and `named_events` are the first page's.
+   */
+  async getEvents(sessionId: number): Promise<SessionEvents> {
+    let first: EventsPage | null = null;
+    const tabs = new Map<number, StoredEvent[]>();
+    let cursor: string | null = null;
+    for (let pages = 0; ; pages++) {
+      if (pages > 10_000) throw new Error(`get-events of session ${sessionId} never reached its last page`);
+      const body: Record<string, unknown> =
+        cursor === null ? { session_id: sessionId } : { session_id: sessionId, cursor };
+      const page: EventsPage = await this.data('/sessions/get-events', body);
+      first ??= page;
+      for (const { tab, events } of page.tabs) {
+        const list = tabs.get(tab) ?? [];
+        for (const event of events) list.push(event);
+        tabs.set(tab, list);
+      }
+      if (page.next_cursor === undefined) throw new Error('get-events answered no next_cursor');
+      if (page.next_cursor === null) break;
+      cursor = page.next_cursor;
+    }
+    return { ...first, tabs: [...tabs].map(([tab, events]) => ({ tab, events })), next_cursor: null };
   }
 }
 

@@ -6,7 +6,11 @@ import type { Config } from './config.js';
 import { corsHeaders, originAllowed, preflightHeaders } from './cors.js';
 import { type Headers, HttpError, httpError } from './errors.js';
 import type { FlameupRelay } from './flameup.js';
+import { NOSNIFF, policyOrigins } from './http/headers.js';
+import { hostRefusal, requestOrigin } from './http/host.js';
+import { type IngestPool, sharedIngestPool } from './ingest/pool.js';
 import { createRateLimiter, type RateDecision, rateHeaders } from './ratelimit.js';
+import { RawJson } from './raw-json.js';
 import type { Deps, Route, RouteContext } from './routes/context.js';
 import { eventsRoute } from './routes/events.js';
 import { faultRoute } from './routes/fault.js';
@@ -26,6 +30,8 @@ export interface AppOptions {
   logError?: (message: string, error: unknown) => void;
   /** The Flameup relay (server/flameup.ts); /track hands it each stored batch's custom events. */
   flameup?: FlameupRelay;
+  /** The worker threads that check /track bodies; by default one pool per process. */
+  ingest?: IngestPool;
 }
 
 /** How a route is guarded: public routes are limited per client IP, read routes need a token. */
@@ -48,14 +54,10 @@ function clientIp(req: IncomingMessage, trustProxy: boolean): string {
   return addr.startsWith('::ffff:') ? addr.slice(7) : addr;
 }
 
-function requestOrigin(req: IncomingMessage, trustProxy: boolean): string {
-  const forwardedProto = trustProxy
-    ? String(req.headers['x-forwarded-proto'] ?? '')
-        .split(',')[0]
-        ?.trim()
-    : '';
-  const proto = forwardedProto || ('encrypted' in req.socket && req.socket.encrypted ? 'https' : 'http');
-  return `${proto}://${req.headers.host ?? 'localhost'}`;
+/** Whether `error` is the request's own stream failing because the client went away. */
+function clientGone(req: IncomingMessage, error: unknown): boolean {
+  const code = (error as NodeJS.ErrnoException | null)?.code;
+  return req.destroyed && (code === 'ECONNRESET' || code === 'ERR_STREAM_PREMATURE_CLOSE');
 }
 
 function bearer(req: IncomingMessage): string | null {
@@ -65,9 +67,11 @@ function bearer(req: IncomingMessage): string | null {
 
 function send(res: ServerResponse, status: number, body: unknown, headers: Headers): void {
   if (res.headersSent || res.destroyed) return;
-  const payload = Buffer.from(JSON.stringify(body));
+  // A RawJson body is JSON text already (get-events splices its pages): sent as it is.
+  const payload = body instanceof RawJson ? body.bytes : Buffer.from(JSON.stringify(body));
   res.writeHead(status, {
     ...headers,
+    ...NOSNIFF,
     'Content-Type': 'application/json',
     'Content-Length': payload.length,
   });
@@ -83,6 +87,7 @@ export function createApp(options: AppOptions): RequestListener {
     store,
     now,
     faults: { status: 0, until: 0 },
+    ingest: options.ingest ?? sharedIngestPool(),
     ...(options.flameup ? { flameup: options.flameup } : {}),
   };
   const limiters = {
@@ -104,11 +109,17 @@ export function createApp(options: AppOptions): RequestListener {
 
   const demoProject = (): Project | undefined => store.projectByKey(config.projectKey);
 
-  async function handleApi(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+  async function handleApi(
+    req: IncomingMessage,
+    res: ServerResponse,
+    url: URL,
+    selfOrigin: string,
+  ): Promise<void> {
     const origin = req.headers.origin;
+    const selfHost = new URL(selfOrigin).host;
     const allowed =
       origin !== undefined &&
-      store.projects().some((p) => originAllowed(origin, p.allowed_origins, req.headers.host));
+      store.projects().some((p) => originAllowed(origin, p.allowed_origins, selfHost));
     if (req.method === 'OPTIONS') {
       res.writeHead(204, preflightHeaders(origin, allowed));
       res.end();
@@ -137,15 +148,25 @@ export function createApp(options: AppOptions): RequestListener {
       if (rate && !rate.allowed) throw httpError(429, 'Too Many Attempts.');
       if (entry.guard === 'read' && !project) throw httpError(401, 'Unauthenticated.');
 
+      // Only /track carries recordings; every other body is a small form, parsed on the event loop,
+      // so its limit is small too (docs/contract.md, "Limits").
+      const limits =
+        entry.guard === 'track'
+          ? config.limits
+          : {
+              ...config.limits,
+              maxBytes: config.limits.maxFormBytes,
+              maxDecompressedBytes: config.limits.maxFormBytes,
+            };
       let read: Promise<Body> | null = null;
       const body = () => {
-        read ??= readBody(req, config.limits);
+        read ??= readBody(req, limits);
         return read;
       };
       const ctx: RouteContext = {
         req,
         url,
-        origin: requestOrigin(req, config.trustProxy),
+        origin: selfOrigin,
         ip,
         nowMs,
         project,
@@ -157,11 +178,15 @@ export function createApp(options: AppOptions): RequestListener {
       send(res, reply.status ?? 200, reply.body, headers);
     } catch (error) {
       if (error instanceof HttpError) {
-        // A refused upload is not read to the end: close the connection rather than drain it.
-        if (error.status === 413) res.setHeader('Connection', 'close');
+        // A refused upload is drained (body.ts) so that the client reads this answer instead of a reset
+        // connection; one too large even to drain was cut off, and the connection goes with it.
+        if (error.status === 413 && !req.complete) res.setHeader('Connection', 'close');
         send(res, error.status, error.body, { ...headers, ...error.headers });
         return;
       }
+      // The client left (or a timeout cut its upload off with a 408): there is no one to answer,
+      // and nothing went wrong on this side.
+      if (clientGone(req, error)) return;
       logError(`Server Error on ${req.method} ${url.pathname}`, error);
       send(res, 500, { error: true, message: 'Server Error' }, headers);
     }
@@ -179,8 +204,16 @@ export function createApp(options: AppOptions): RequestListener {
       logError(`Server Error on ${req.method} ${req.url}`, error);
       send(res, 500, { error: true, message: 'Server Error' }, {});
     };
+    // Before anything reads the Host: the origin built from it is echoed in pages and answers.
+    const refusal = hostRefusal(req.headers.host, config.publicUrl);
+    if (refusal !== null) {
+      const message = refusal === 421 ? 'Misdirected Request.' : 'Bad Request.';
+      send(res, refusal, { error: true, message }, { Connection: 'close' });
+      return;
+    }
+    const selfOrigin = requestOrigin(req, config.publicUrl, config.trustProxy);
     if (url.pathname === '/api' || url.pathname.startsWith('/api/')) {
-      handleApi(req, res, url).catch(done);
+      handleApi(req, res, url, selfOrigin).catch(done);
       return;
     }
     if (req.method !== 'GET' && req.method !== 'HEAD') {
@@ -195,13 +228,15 @@ export function createApp(options: AppOptions): RequestListener {
     const project = demoProject();
     serveStatic(req, res, {
       rootDir: config.rootDir,
-      origin: requestOrigin(req, config.trustProxy),
+      origin: selfOrigin,
       projectKey: project?.public_key ?? config.projectKey,
       apiToken: project?.api_token ?? config.apiToken,
+      // The dashboard replays the demo project's recordings: their assets come from its origins.
+      replayOrigins: policyOrigins(project ? project.allowed_origins : config.allowedOrigins),
     })
       .then((served) => {
         if (!served) {
-          res.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8' });
+          res.writeHead(404, { ...NOSNIFF, 'Content-Type': 'text/plain; charset=utf-8' });
           res.end('Not Found');
         }
       })

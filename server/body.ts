@@ -5,8 +5,10 @@ import { gunzip, gzip } from 'node:zlib';
 import { fieldError, httpError } from './errors.js';
 
 export interface BodyLimits {
-  /** Bytes on the wire (compressed or not). */
+  /** Bytes on the wire (compressed or not), on /track. */
   maxBytes: number;
+  /** Bytes on the wire and decompressed of every other endpoint's body: small JSON forms. */
+  maxFormBytes: number;
   /** Bytes after decompression. */
   maxDecompressedBytes: number;
   /** Deepest nesting of arrays and objects. */
@@ -17,11 +19,20 @@ function tooLarge(): Error {
   return httpError(413, 'The request body is too large.');
 }
 
+/**
+ * A refused upload is read on and thrown away up to this many bytes past the limit: a client (a
+ * browser's fetch too) that is still sending when the connection closes sees a reset, not the 413
+ * that tells the snippet to split its batch. Past it, the connection is cut (the request timeout
+ * bounds the time either way).
+ */
+const DRAIN_BYTES = 16 * 1024 * 1024;
+
 function readRaw(req: IncomingMessage, maxBytes: number): Promise<Buffer> {
   const declared = Number(req.headers['content-length']);
   if (Number.isFinite(declared) && declared > maxBytes) {
-    // Answer at once; the rest of the upload is drained and discarded by Node.
-    req.resume();
+    // Answer at once; the upload is discarded as it arrives, or cut when it is too large even for that.
+    if (declared > maxBytes + DRAIN_BYTES) req.destroy();
+    else req.resume();
     return Promise.reject(tooLarge());
   }
   return new Promise((resolve, reject) => {
@@ -29,8 +40,11 @@ function readRaw(req: IncomingMessage, maxBytes: number): Promise<Buffer> {
     let size = 0;
     let failed = false;
     req.on('data', (chunk: Buffer) => {
-      if (failed) return;
       size += chunk.length;
+      if (failed) {
+        if (size > maxBytes + DRAIN_BYTES) req.destroy();
+        return;
+      }
       if (size > maxBytes) {
         failed = true;
         chunks.length = 0;

@@ -1,12 +1,14 @@
 // The collector's configuration: environment variables over defaults that are generated once and
 // saved in the data folder, so a restart keeps the same app key, project key and API token.
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BodyLimits } from './body.js';
 import { generateKey, parseKey } from './crypto.js';
 import { DEFAULT_FLAMEUP_URL } from './flameup.js';
+import type { HttpOptions } from './http/server.js';
+import type { CheckLimits } from './ingest/check.js';
 
 export interface Config {
   /** 0 picks a free port. */
@@ -30,13 +32,20 @@ export interface Config {
   trustProxy: boolean;
   /** A trusted proxy's country header, e.g. CF-IPCountry; null: country stays null. */
   countryHeader: string | null;
-  limits: BodyLimits;
+  limits: BodyLimits & CheckLimits;
   /** The repository root: `dist/` and `demo/` are served from here. */
   rootDir: string;
   /** The demo project's Flameup API key (SPOOR_FLAMEUP_API_KEY); null: no relay for it. */
   flameupApiKey: string | null;
   /** Flameup's track URL (SPOOR_FLAMEUP_URL). */
   flameupUrl: string;
+  /**
+   * The collector's public origin (SPOOR_PUBLIC_URL), e.g. https://collector.example.com; null: pages
+   * and answers use the request's own Host, and any Host is served.
+   */
+  publicUrl: URL | null;
+  /** Timeouts and the per-IP connection cap of the HTTP server (server/http/server.ts). */
+  http: HttpOptions;
 }
 
 interface Saved {
@@ -55,16 +64,41 @@ function intEnv(env: NodeJS.ProcessEnv, name: string, fallback: number): number 
   return n;
 }
 
+/** SPOOR_PUBLIC_URL as an origin (scheme, host, port); a path or anything but http(s) is refused. */
+function publicUrlEnv(env: NodeJS.ProcessEnv): URL | null {
+  const raw = env.SPOOR_PUBLIC_URL?.trim();
+  if (!raw) return null;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new Error(
+      `SPOOR_PUBLIC_URL must be an absolute URL such as https://collector.example.com, got "${raw}"`,
+    );
+  }
+  const originOnly = url.pathname === '/' && !url.search && !url.hash && !url.username && !url.password;
+  if ((url.protocol !== 'http:' && url.protocol !== 'https:') || !originOnly) {
+    throw new Error(`SPOOR_PUBLIC_URL must be an http(s) origin without a path, got "${raw}"`);
+  }
+  return new URL(url.origin);
+}
+
 function loadSaved(file: string): Saved {
-  if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8')) as Saved;
+  if (existsSync(file)) {
+    // Readable by the owner only, whatever an older version or the umask left it at.
+    chmodSync(file, 0o600);
+    return JSON.parse(readFileSync(file, 'utf8')) as Saved;
+  }
   const saved: Saved = {
     appKey: generateKey(32),
     projectKey: `pk_${randomBytes(12).toString('hex')}`,
     apiToken: randomBytes(32).toString('hex'),
   };
-  mkdirSync(dirname(file), { recursive: true });
-  // Secrets: readable by the owner only.
-  writeFileSync(file, `${JSON.stringify(saved, null, 2)}\n`, { mode: 0o600 });
+  mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+  // Secrets: readable by the owner only. `mode` only applies when the file is created and passes
+  // through the umask, so the chmod states the mode outright.
+  writeFileSync(file, `${JSON.stringify(saved, null, 2)}\n`, { mode: 0o600, flag: 'wx' });
+  chmodSync(file, 0o600);
   return saved;
 }
 
@@ -94,13 +128,37 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, rootDir: string
     testFaults: env.SPOOR_TEST_FAULTS === '1',
     trustProxy: env.SPOOR_TRUST_PROXY === '1',
     countryHeader: env.SPOOR_COUNTRY_HEADER ? env.SPOOR_COUNTRY_HEADER.toLowerCase() : null,
+    // docs/contract.md, "Limits": each is at least ten times what the snippet sends in its largest
+    // batch (50 KB of JSON; a full snapshot of a very large page goes alone and may reach megabytes).
     limits: {
-      maxBytes: intEnv(env, 'SPOOR_MAX_BODY_BYTES', 5 * 1024 * 1024),
-      maxDecompressedBytes: intEnv(env, 'SPOOR_MAX_DECOMPRESSED_BYTES', 20 * 1024 * 1024),
+      maxBytes: intEnv(env, 'SPOOR_MAX_BODY_BYTES', 8 * 1024 * 1024),
+      maxDecompressedBytes: intEnv(env, 'SPOOR_MAX_DECOMPRESSED_BYTES', 8 * 1024 * 1024),
       maxDepth: intEnv(env, 'SPOOR_MAX_JSON_DEPTH', 512),
+      maxEvents: intEnv(env, 'SPOOR_MAX_EVENTS', 20_000),
+      maxCustomEvents: intEnv(env, 'SPOOR_MAX_CUSTOM_EVENTS', 2_000),
+      maxFormBytes: intEnv(env, 'SPOOR_MAX_FORM_BYTES', 64 * 1024),
     },
     rootDir,
     flameupApiKey: env.SPOOR_FLAMEUP_API_KEY || null,
     flameupUrl: env.SPOOR_FLAMEUP_URL || DEFAULT_FLAMEUP_URL,
+    publicUrl: publicUrlEnv(env),
+    http: httpOptions(env),
   };
+}
+
+function httpOptions(env: NodeJS.ProcessEnv): HttpOptions {
+  const http: HttpOptions = {
+    headersTimeoutMs: intEnv(env, 'SPOOR_HEADERS_TIMEOUT_MS', 10_000),
+    requestTimeoutMs: intEnv(env, 'SPOOR_REQUEST_TIMEOUT_MS', 30_000),
+    keepAliveTimeoutMs: intEnv(env, 'SPOOR_KEEP_ALIVE_TIMEOUT_MS', 5_000),
+    maxConnectionsPerIp: intEnv(env, 'SPOOR_MAX_CONNECTIONS_PER_IP', 32),
+  };
+  if (http.headersTimeoutMs <= 0 || http.requestTimeoutMs <= 0) {
+    // Node reads 0 as "no timeout": the very stall these limits exist to end.
+    throw new Error('SPOOR_HEADERS_TIMEOUT_MS and SPOOR_REQUEST_TIMEOUT_MS must be positive');
+  }
+  if (http.headersTimeoutMs > http.requestTimeoutMs) {
+    throw new Error('SPOOR_HEADERS_TIMEOUT_MS must not exceed SPOOR_REQUEST_TIMEOUT_MS');
+  }
+  return http;
 }

@@ -17,8 +17,16 @@ export function httpError(status: number, message: string, headers: Headers = {}
   return new HttpError(status, { error: true, message }, headers);
 }
 
-/** Laravel's 422: the first message, plus how many more, and every message per field. */
+/** A 422 lists at most this many fields (Laravel's shape, the first ones): its size and the work of
+ *  finding them stay bounded however wrong a body is (docs/contract.md, "Limits"). */
+export const MAX_FIELD_ERRORS = 20;
+
+/** Laravel's 422: the first message, plus how many more, and the messages of the first fields. */
 export function validationError(errors: Record<string, string[]>): HttpError {
+  const fields = Object.keys(errors);
+  if (fields.length > MAX_FIELD_ERRORS) {
+    errors = Object.fromEntries(fields.slice(0, MAX_FIELD_ERRORS).map((f) => [f, errors[f] as string[]]));
+  }
   const all = Object.values(errors).flat();
   const rest = all.length - 1;
   const message =

@@ -23,18 +23,12 @@ import {
   type Incoming,
   openFlameupStore,
 } from './flameup-store.js';
+import type { CustomRow } from './ingest/check.js';
 
 export type { FlameupSetting };
 
 /** Flameup's public track endpoint; SPOOR_FLAMEUP_URL overrides it. */
 export const DEFAULT_FLAMEUP_URL = 'https://api.flameup.ai/api/v1/track';
-
-/** A custom event of a batch (CONTRACT.md section 6): `data` of an rrweb type 5 event, with its time. */
-export interface CustomEvent {
-  tag: unknown;
-  payload: unknown;
-  timestamp: number;
-}
 
 export interface RelayOptions {
   /** The collector's database handle; the relay keeps its own tables there. */
@@ -78,7 +72,7 @@ export interface FlameupRelay {
    * Call it inside the batch's transaction so both commit together.
    * @param source unique per stored batch (its body hash): with the index it keys each event.
    */
-  ingest(projectId: number, sessionId: number, customEvents: CustomEvent[], source: string): void;
+  ingest(projectId: number, sessionId: number, customEvents: readonly CustomRow[], source: string): void;
   start(): void;
   /** Stops sending; resolves once requests in flight have answered (or were abandoned after
    *  stopTimeoutMs) and their outcome is written, so the database can be closed after it. */
@@ -114,19 +108,6 @@ export function classify(
   const wait = status === 503 ? (readRetryAfter(retryAfter, now) ?? 0) : 0;
   const delayMs = backoffDelay(attempt, opts.random, opts.minDelayMs, opts.maxDelayMs);
   return { kind: 'retry', delayMs: Math.max(delayMs, wait), countsAgainstBudget: true };
-}
-
-/** The custom events of a /track body's events, for `ingest`. */
-export function customEventsOf(
-  events: readonly { type: number; data: unknown; timestamp: number }[],
-): CustomEvent[] {
-  const out: CustomEvent[] = [];
-  for (const e of events) {
-    if (e.type !== 5 || typeof e.data !== 'object' || e.data === null) continue;
-    const { tag, payload } = e.data as { tag?: unknown; payload?: unknown };
-    out.push({ tag, payload, timestamp: e.timestamp });
-  }
-  return out;
 }
 
 /** How many heads the worker reads per pass: enough to find due work beside sessions in flight. */
@@ -346,42 +327,27 @@ export function createFlameupRelay(opts: RelayOptions): FlameupRelay {
 }
 
 /** Keeps the `event` and `identify` events worth recording, in batch order. */
-function toIncoming(events: CustomEvent[], source: string, names: string[] | null): Incoming[] {
+function toIncoming(rows: readonly CustomRow[], source: string, names: string[] | null): Incoming[] {
   const items: Incoming[] = [];
-  events.forEach((e, index) => {
-    const payload = (typeof e.payload === 'object' && e.payload !== null ? e.payload : {}) as Record<
-      string,
-      unknown
-    >;
-    if (e.tag === 'identify') {
-      const id = payload.externalId;
-      if ((typeof id === 'string' && id.trim() !== '') || (typeof id === 'number' && Number.isFinite(id))) {
-        items.push({ kind: 'identify', externalId: String(id), ts: e.timestamp });
-      }
+  // A row's position in its batch, with the body's hash, keys it: a retried body queues nothing twice.
+  rows.forEach((row, index) => {
+    if (row.tag === 'identify') {
+      items.push({ kind: 'identify', externalId: row.externalId, ts: row.ts });
       return;
     }
-    if (e.tag !== 'event') return;
-    const name = typeof payload.name === 'string' ? payload.name : '';
-    if (names !== null && !names.includes(name)) return;
+    if (row.tag !== 'event' || (names !== null && !names.includes(row.name))) return;
     const key = `${source}:${index}`;
-    const parameters = payload.parameters ?? {};
-    const reason =
-      name === ''
-        ? 'the event has no name'
-        : typeof parameters !== 'object' || parameters === null || Array.isArray(parameters)
-          ? 'parameters is not an object'
-          : Number.isNaN(new Date(e.timestamp).getTime())
-            ? 'the timestamp is out of range'
-            : undefined;
-    if (reason) items.push({ kind: 'invalid', source: key, event: name, ts: e.timestamp, reason });
-    else
+    if (row.invalid !== null || row.parameters === null) {
       items.push({
-        kind: 'event',
+        kind: 'invalid',
         source: key,
-        event: name,
-        parameters: JSON.stringify(parameters),
-        ts: e.timestamp,
+        event: row.name,
+        ts: row.ts,
+        reason: row.invalid ?? 'no parameters',
       });
+    } else {
+      items.push({ kind: 'event', source: key, event: row.name, parameters: row.parameters, ts: row.ts });
+    }
   });
   return items;
 }

@@ -1,10 +1,10 @@
 // Starts the collector: reads the environment, listens, prints where, and on SIGINT/SIGTERM stops
 // accepting, lets requests in flight finish (their batches commit), then closes the database.
-import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createApp, ensureDemoProject } from './app.js';
 import { loadConfig } from './config.js';
 import { createFlameupRelay } from './flameup.js';
+import { createCollectorServer } from './http/server.js';
 import { openStore } from './store.js';
 
 const config = loadConfig(process.env);
@@ -17,7 +17,8 @@ flameup.configure(
   config.flameupApiKey ? { apiKey: config.flameupApiKey, url: config.flameupUrl } : null,
 );
 flameup.start();
-const server = createServer(createApp({ config, store, flameup }));
+// Header, body and keep-alive timeouts and the per-address connection cap (server/http/server.ts).
+const server = createCollectorServer(createApp({ config, store, flameup }), config.http);
 
 server.listen(config.port, () => {
   const { port } = server.address() as AddressInfo;

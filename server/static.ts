@@ -1,8 +1,11 @@
 // Serves the demo and the built snippet next to the API, replacing the demo's placeholders in every
-// HTML file with this collector's project key, API token and endpoint.
+// HTML file with this collector's project key, API token and endpoint, and sending each page the
+// security headers of its kind (server/http/headers.ts).
 import { readFile, stat } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { extname, join, resolve, sep } from 'node:path';
+import { NOSNIFF, pageHeaders, replayPolicy, SHOP_POLICY } from './http/headers.js';
+import { fillTemplate } from './http/template.js';
 
 export interface StaticContext {
   rootDir: string;
@@ -10,7 +13,12 @@ export interface StaticContext {
   origin: string;
   projectKey: string;
   apiToken: string;
+  /** Origins (canonical, checked) the replay pages may load a recording's assets from, besides 'self'. */
+  replayOrigins: string[];
 }
+
+/** The pages that replay recordings (under demo/): the dashboard and the end-to-end replay check. */
+const REPLAY_PAGES = [join('dashboard', 'index.html'), 'replay-test.html'];
 
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -82,16 +90,28 @@ export async function serveStatic(
   if (!file) return false;
   const type = TYPES[extname(file).toLowerCase()] ?? 'application/octet-stream';
   let body = await readFile(file);
+  let security: Record<string, string> = NOSNIFF;
   if (extname(file).toLowerCase() === '.html') {
     body = Buffer.from(
-      body
-        .toString('utf8')
-        .replaceAll('{{SPOOR_PROJECT_KEY}}', ctx.projectKey)
-        .replaceAll('{{SPOOR_API_TOKEN}}', ctx.apiToken)
-        .replaceAll('{{SPOOR_ENDPOINT}}', `${ctx.origin}/api`),
+      fillTemplate(body.toString('utf8'), {
+        SPOOR_PROJECT_KEY: ctx.projectKey,
+        SPOOR_API_TOKEN: ctx.apiToken,
+        SPOOR_ENDPOINT: `${ctx.origin}/api`,
+      }),
     );
+    const demo = resolve(ctx.rootDir, 'demo');
+    security = REPLAY_PAGES.some((page) => file === join(demo, page))
+      ? // Nothing the dashboard links to or loads learns which session was being viewed.
+        pageHeaders(replayPolicy(ctx.replayOrigins), 'no-referrer')
+      : // The shop keeps same-origin referrers: they are the data its visits demonstrate.
+        pageHeaders(SHOP_POLICY, 'strict-origin-when-cross-origin');
   }
-  res.writeHead(200, { 'Content-Type': type, 'Content-Length': body.length, 'Cache-Control': 'no-cache' });
+  res.writeHead(200, {
+    ...security,
+    'Content-Type': type,
+    'Content-Length': body.length,
+    'Cache-Control': 'no-cache',
+  });
   res.end(req.method === 'HEAD' ? undefined : body);
   return true;
 }

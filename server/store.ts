@@ -1,10 +1,10 @@
 // All SQL lives here (STYLE.md 12): named methods, prepared statements, ordered migrations. Routes
 // never write SQL; sort keys and filter fields reach SQL only through the whitelists below.
-import { mkdirSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { gunzipSync } from 'node:zlib';
 import Database from 'better-sqlite3';
 import { startCheckpointer } from './checkpointer.js';
+import type { BatchSummary } from './ingest/check.js';
 import type { InteractionSummary } from './irregular.js';
 import { createWriter, type WriterOptions } from './writer.js';
 
@@ -62,11 +62,10 @@ export interface NewBatch {
   hash: Buffer;
   sessionId: number;
   tab: number;
-  timer: number | null;
-  events: IncomingEvent[];
+  /** What the ingest worker read from the body (server/ingest/check.ts). */
+  summary: BatchSummary;
   /** The /track body, gzip-compressed (as it arrived, or compressed off the event loop): kept for replay. */
   body: Buffer;
-  userAgent: string | null;
   nowMs: number;
 }
 
@@ -260,11 +259,18 @@ const MIGRATIONS: string[] = [
   // the index, counting and choosing a page read the index alone, and only the page's rows are read
   // from the table. It replaces (project_id, created_at), its prefix. time_spend changes with every
   // batch, which costs /track one index entry moved within a page; the other columns are set once.
-  // Batches stored from here on keep the whole gzip body as received (see storedEvents).
+  // Batches stored from here on keep the whole gzip body as received (see server/read/page.ts).
   `CREATE INDEX vitals_visit ON vitals(visit_id);
    CREATE INDEX sessions_project_created_filters ON sessions(project_id, created_at, read_status, browser,
      device, platform_os, country, time_spend);
    DROP INDEX sessions_project_created;`,
+  // Before timers were bounded (at most the session's maximum age, docs/contract.md "Limits"), a visitor
+  // could store Infinity as time spent, which sorted first and passed every min_time_spend filter.
+  `UPDATE batches SET timer = NULL WHERE NOT (timer BETWEEN 0 AND 86400);
+   UPDATE visits SET time_spend = COALESCE((SELECT MAX(timer) FROM batches b WHERE b.visit_id = visits.id), 0)
+     WHERE NOT (time_spend BETWEEN 0 AND 86400);
+   UPDATE sessions SET time_spend = COALESCE((SELECT SUM(time_spend) FROM visits v WHERE v.session_id = sessions.id), 0)
+     WHERE NOT (time_spend BETWEEN 0 AND 1e9);`,
 ];
 
 /** `YYYY-MM-DD HH:MM:SS` in UTC, the contract's date-time format. */
@@ -272,37 +278,39 @@ export function sqlDate(ms: number): string {
   return new Date(ms).toISOString().slice(0, 19).replace('T', ' ');
 }
 
-function str(v: unknown, max = 2048): string | null {
-  if (v === undefined || v === null) return null;
-  const s = typeof v === 'string' ? v : JSON.stringify(v);
-  return s.length > max ? s.slice(0, max) : s;
+/** A stored batch's place in the order get-events pages through: (tab, first_ts, id). */
+export interface BatchKey {
+  tab: number;
+  firstTs: number;
+  id: number;
 }
 
-/**
- * The events of a stored batch. Since migration 2 the blob is the whole /track body, gzip-compressed
- * (usually the very bytes the snippet sent, so ingest compresses nothing); before, it was the events
- * array alone. Both are read.
- */
-function storedEvents(blob: Buffer): IncomingEvent[] {
-  const parsed = JSON.parse(gunzipSync(blob).toString('utf8')) as unknown;
-  if (Array.isArray(parsed)) return parsed as IncomingEvent[];
-  const events = (parsed as { events?: unknown }).events;
-  return Array.isArray(events) ? (events as IncomingEvent[]) : [];
+/** A stored batch that holds events, without its blob. */
+export interface EventBatch extends BatchKey {
+  /** Bytes of the stored (compressed) blob. */
+  bytes: number;
 }
 
-function num(v: unknown): number | null {
-  return typeof v === 'number' && Number.isFinite(v) ? v : null;
+export interface NamedEventRow {
+  id: number;
+  tab: number;
+  visit_id: number | null;
+  name: string;
+  parameters: unknown;
+  /** The event's own time (ms, client clock). */
+  timestamp: number;
+  created_at: string;
 }
 
-function obj(v: unknown): Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
+/** Stored parameters are JSON text; rows written before their size was bounded may be cut short. */
+function parseParameters(text: string | null): unknown {
+  if (!text) return {};
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return {};
+  }
 }
-
-// rrweb IncrementalSnapshot sources that only a present human (or a script posing as one) produces.
-const INTERACTION_SOURCES = new Set([1, 2, 3, 5, 6]);
-// Discrete inputs (MouseInteraction, Input): their timing is the visitor's, not a sampling clock's.
-const DISCRETE_SOURCES = new Set([2, 5]);
-const MAX_INPUT_TIMES_PER_BATCH = 100;
 
 export type Store = ReturnType<typeof openStore>;
 
@@ -315,11 +323,31 @@ export interface StoreOptions {
   logError?: (message: string, error: unknown) => void;
 }
 
+/**
+ * Creates the database file (and its folder) readable by the owner only before SQLite opens it: it
+ * holds every project's API token. The chmod states the mode whatever the umask, and fixes a file an
+ * older version created with SQLite's default 0644.
+ */
+function ownerOnlyFile(file: string): void {
+  mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+  // 'a' creates the file if missing and never truncates one that exists; SQLite takes an empty file
+  // for a new database.
+  closeSync(openSync(file, 'a', 0o600));
+  chmodSync(file, 0o600);
+}
+
 export function openStore(file: string, options: StoreOptions = {}) {
-  if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+  if (file !== ':memory:') ownerOnlyFile(file);
   const db = new Database(file);
   // A memory database has no WAL (the pragma answers 'memory').
   const wal = db.pragma('journal_mode = WAL', { simple: true }) === 'wal';
+  // SQLite creates -wal and -shm with the database file's mode; one left by an older version keeps
+  // its own, so both are set now that the WAL is open.
+  if (wal) {
+    for (const suffix of ['-wal', '-shm']) {
+      if (existsSync(file + suffix)) chmodSync(file + suffix, 0o600);
+    }
+  }
   // FULL: a commit is on disk before its request is answered, even across a power cut, not only a
   // crash. /track's group commits keep that promise with one fsync per group (server/writer.ts).
   db.pragma('synchronous = FULL');
@@ -429,48 +457,19 @@ export function openStore(file: string, options: StoreOptions = {}) {
     const now = sqlDate(b.nowMs);
     const touched = new Set<number>();
 
-    // Visits first: the batch that opens a visit starts with its visit event (CONTRACT.md section 6).
-    for (const e of b.events) {
-      if (e.type !== 5) continue;
-      const data = obj(e.data);
-      if (data.tag !== 'visit') continue;
-      const p = obj(data.payload);
+    const { summary } = b;
+    // Visits first: the batch that opens a visit starts with its visit event (docs/contract.md, "Events").
+    for (const row of summary.custom) {
+      if (row.tag !== 'visit') continue;
       const info = stmt(
         `INSERT INTO visits (session_id, tab, url, title, referrer, navigation, started_ts, created_at)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-      ).run(
-        b.sessionId,
-        b.tab,
-        str(p.url),
-        str(p.title, 512),
-        str(p.referrer),
-        str(p.navigation, 16),
-        e.timestamp,
-        now,
-      );
-      for (const id of claimForVisit(Number(info.lastInsertRowid), b.sessionId, b.tab, e.timestamp))
+      ).run(b.sessionId, b.tab, row.url, row.title, row.referrer, row.navigation, row.ts, now);
+      for (const id of claimForVisit(Number(info.lastInsertRowid), b.sessionId, b.tab, row.ts))
         touched.add(id);
     }
 
-    let first: number | null = null;
-    let last: number | null = null;
-    let interactions = 0;
-    const inputTimes: number[] = [];
-    for (const e of b.events) {
-      if (first === null || e.timestamp < first) first = e.timestamp;
-      if (last === null || e.timestamp > last) last = e.timestamp;
-      if (e.type === 3) {
-        const source = obj(e.data).source;
-        if (typeof source === 'number' && INTERACTION_SOURCES.has(source)) interactions++;
-        if (
-          typeof source === 'number' &&
-          DISCRETE_SOURCES.has(source) &&
-          inputTimes.length < MAX_INPUT_TIMES_PER_BATCH
-        ) {
-          inputTimes.push(e.timestamp);
-        }
-      }
-    }
+    const first = summary.firstTs;
     const visitId =
       first === null ? latestVisit(b.sessionId, b.tab) : latestVisitAt(b.sessionId, b.tab, first);
 
@@ -482,42 +481,33 @@ export function openStore(file: string, options: StoreOptions = {}) {
       b.tab,
       visitId,
       first,
-      last,
-      b.events.length,
-      b.timer,
+      summary.lastTs,
+      summary.eventCount,
+      summary.timer,
       b.body,
-      interactions,
-      JSON.stringify(inputTimes),
+      summary.interactionCount,
+      JSON.stringify(summary.inputTimes),
       now,
     );
     const batchId = Number(batch.lastInsertRowid);
     stmt('UPDATE batch_hashes SET batch_id = ? WHERE hash = ?').run(batchId, b.hash);
 
     // Custom events of the known tags get their own rows so that reads never decompress batches.
-    for (const e of b.events) {
-      if (e.type !== 5) continue;
-      const data = obj(e.data);
-      const p = obj(data.payload);
-      const at = latestVisitAt(b.sessionId, b.tab, e.timestamp);
-      switch (data.tag) {
+    for (const row of summary.custom) {
+      if (row.tag === 'visit') continue;
+      if (row.tag === 'identify') {
+        stmt('UPDATE sessions SET external_id = ? WHERE id = ?').run(row.externalId, b.sessionId);
+        continue;
+      }
+      const at = latestVisitAt(b.sessionId, b.tab, row.ts);
+      switch (row.tag) {
         case 'conversion':
           stmt(
             `INSERT INTO conversions (session_id, tab, visit_id, type, goal, target, ts, created_at)
              VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-          ).run(
-            b.sessionId,
-            b.tab,
-            at,
-            str(p.type, 32) ?? 'unknown',
-            str(p.goal, 256),
-            str(p.target),
-            e.timestamp,
-            now,
-          );
+          ).run(b.sessionId, b.tab, at, row.type, row.goal, row.target, row.ts, now);
           break;
-        case 'web-vital': {
-          const value = num(p.value);
-          if (value === null || typeof p.name !== 'string') break;
+        case 'web-vital':
           stmt(
             `INSERT INTO vitals (session_id, tab, visit_id, name, value, rating, delta, metric_id, navigation_type, ts, created_at)
              VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -525,28 +515,21 @@ export function openStore(file: string, options: StoreOptions = {}) {
             b.sessionId,
             b.tab,
             at,
-            str(p.name, 16),
-            value,
-            str(p.rating, 32),
-            num(p.delta),
-            str(p.id, 128),
-            str(p.navigationType, 32),
-            e.timestamp,
+            row.name,
+            row.value,
+            row.rating,
+            row.delta,
+            row.metricId,
+            row.navigationType,
+            row.ts,
             now,
           );
           break;
-        }
         case 'event':
-          if (typeof p.name !== 'string') break;
           stmt(
             `INSERT INTO named_events (session_id, tab, visit_id, name, parameters, ts, created_at)
              VALUES (?, ?, ?, ?, ?, ?, ?)`,
-          ).run(b.sessionId, b.tab, at, str(p.name, 256), str(p.parameters ?? {}, 65536), e.timestamp, now);
-          break;
-        case 'identify':
-          if (typeof p.externalId === 'string' || typeof p.externalId === 'number') {
-            stmt('UPDATE sessions SET external_id = ? WHERE id = ?').run(str(p.externalId, 256), b.sessionId);
-          }
+          ).run(b.sessionId, b.tab, at, row.name, row.parameters, row.ts, now);
           break;
       }
     }
@@ -560,8 +543,8 @@ export function openStore(file: string, options: StoreOptions = {}) {
         'UPDATE visits SET time_spend = COALESCE((SELECT MAX(timer) FROM batches WHERE visit_id = ?), 0) WHERE id = ?',
       ).run(id, id);
     }
-    if (visitId !== null && !touched.has(visitId) && b.timer !== null) {
-      stmt('UPDATE visits SET time_spend = MAX(time_spend, ?) WHERE id = ?').run(b.timer, visitId);
+    if (visitId !== null && !touched.has(visitId) && summary.timer !== null) {
+      stmt('UPDATE visits SET time_spend = MAX(time_spend, ?) WHERE id = ?').run(summary.timer, visitId);
     }
     stmt(
       `UPDATE sessions SET
@@ -569,7 +552,7 @@ export function openStore(file: string, options: StoreOptions = {}) {
          updated_at = ?, last_activity_ms = MAX(last_activity_ms, ?),
          user_agent = COALESCE(user_agent, ?)
        WHERE id = ?`,
-    ).run(b.sessionId, now, b.nowMs, b.userAgent, b.sessionId);
+    ).run(b.sessionId, now, b.nowMs, summary.userAgent, b.sessionId);
     return { duplicate: false, batchId };
   });
 
@@ -663,6 +646,10 @@ export function openStore(file: string, options: StoreOptions = {}) {
       return toProject(
         stmt('SELECT * FROM projects WHERE public_key = ?').get(publicKey) as Record<string, unknown>,
       );
+    },
+
+    projectById(id: number): Project | undefined {
+      return toProject(stmt('SELECT * FROM projects WHERE id = ?').get(id) as Record<string, unknown>);
     },
 
     projectByToken(token: string): Project | undefined {
@@ -826,43 +813,55 @@ export function openStore(file: string, options: StoreOptions = {}) {
       ).n;
     },
 
-    namedEvents(sessionId: number): {
-      id: number;
-      tab: number;
-      visit_id: number | null;
-      name: string;
-      parameters: unknown;
-      created_at: string;
-    }[] {
+    /**
+     * The session's first named events in time order (of one tab when given): at most `limit`, and
+     * no more once their names and parameters reach `maxChars`, so that reading them stays bounded
+     * whatever a session holds. Rows are read one at a time and the reading stops there.
+     */
+    namedEvents(
+      sessionId: number,
+      opts: { tab?: number | null; limit?: number; maxChars?: number } = {},
+    ): NamedEventRow[] {
+      const limit = opts.limit ?? 1000;
+      const maxChars = opts.maxChars ?? 1024 * 1024;
+      const byTab = opts.tab !== undefined && opts.tab !== null;
       const rows = stmt(
-        'SELECT id, tab, visit_id, name, parameters, created_at FROM named_events WHERE session_id = ? ORDER BY ts, id',
-      ).all(sessionId) as {
-        id: number;
-        tab: number;
-        visit_id: number | null;
-        name: string;
-        parameters: string;
-        created_at: string;
-      }[];
-      return rows.map((r) => ({ ...r, parameters: r.parameters ? JSON.parse(r.parameters) : {} }));
+        `SELECT id, tab, visit_id, name, parameters, ts AS timestamp, created_at FROM named_events
+         WHERE session_id = ?${byTab ? ' AND tab = ?' : ''} ORDER BY ts, id LIMIT ?`,
+      ).iterate(...(byTab ? [sessionId, opts.tab, limit] : [sessionId, limit])) as IterableIterator<
+        Omit<NamedEventRow, 'parameters'> & { parameters: string | null }
+      >;
+      const out: NamedEventRow[] = [];
+      let chars = 0;
+      for (const r of rows) {
+        out.push({ ...r, parameters: parseParameters(r.parameters) });
+        chars += r.name.length + (r.parameters?.length ?? 0);
+        // Leaving the loop closes the statement's cursor (the iterator's return()).
+        if (chars >= maxChars) break;
+      }
+      return out;
     },
 
-    /** The session's events per tab in timestamp order, decompressed for replay. */
-    eventsOf(sessionId: number): { tab: number; events: IncomingEvent[] }[] {
-      const rows = stmt(
-        'SELECT tab, events FROM batches WHERE session_id = ? ORDER BY tab, first_ts, id',
-      ).all(sessionId) as { tab: number; events: Buffer }[];
-      const tabs = new Map<number, IncomingEvent[]>();
-      for (const r of rows) {
-        const list = tabs.get(r.tab) ?? [];
-        list.push(...storedEvents(r.events));
-        tabs.set(r.tab, list);
-      }
-      return [...tabs.entries()].map(([tab, events]) => ({
-        tab,
-        // Array.prototype.sort is stable: events with equal timestamps keep their arrival order.
-        events: events.sort((a, b) => a.timestamp - b.timestamp),
-      }));
+    /**
+     * Batches of the session that hold events (of one tab when given), in (tab, first_ts, id) order,
+     * after `after` when given: at most `limit`, without their blobs (`batchBlob` reads one).
+     */
+    eventBatches(sessionId: number, tab: number | null, after: BatchKey | null, limit: number): EventBatch[] {
+      const sql = `SELECT id, tab, first_ts AS firstTs, length(events) AS bytes FROM batches
+         WHERE session_id = ? AND event_count > 0 AND first_ts IS NOT NULL${tab !== null ? ' AND tab = ?' : ''}${
+           after ? ' AND (tab, first_ts, id) > (?, ?, ?)' : ''
+         } ORDER BY tab, first_ts, id LIMIT ?`;
+      const params: unknown[] = [sessionId];
+      if (tab !== null) params.push(tab);
+      if (after) params.push(after.tab, after.firstTs, after.id);
+      params.push(limit);
+      return stmt(sql).all(...params) as EventBatch[];
+    },
+
+    /** The stored blob of one batch (server/read/page.ts reads both of its forms). */
+    batchBlob(batchId: number): Buffer | undefined {
+      return (stmt('SELECT events FROM batches WHERE id = ?').get(batchId) as { events: Buffer } | undefined)
+        ?.events;
     },
 
     markRead(sessionId: number): void {

@@ -1,6 +1,7 @@
 // Laravel-style validation at the edge: each route declares its body schema; messages use Laravel's
 // wording with the attribute name as the API documents spell it ("The start_date field is required.").
 // Rules for one field stop at its first failure (Laravel's `bail`), so each field reports one message.
+import { MAX_FIELD_ERRORS } from './errors.js';
 
 /** One rule: null when the value passes, else the message. */
 export type Check = (value: unknown, attribute: string, input: Record<string, unknown>) => string | null;
@@ -27,7 +28,12 @@ function isEmpty(value: unknown): boolean {
 
 function isNumeric(value: unknown): boolean {
   if (typeof value === 'number') return Number.isFinite(value);
-  return typeof value === 'string' && /^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$/.test(value);
+  // "1e400" has a number's shape but no finite value: Infinity would poison sums and sorts.
+  return (
+    typeof value === 'string' &&
+    /^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$/.test(value) &&
+    Number.isFinite(Number(value))
+  );
 }
 
 export function toNumber(value: unknown): number {
@@ -104,7 +110,11 @@ export function truthy(value: unknown): boolean {
 /** Every failing field's messages, in schema order; empty when the input passes. */
 export function validate(input: Record<string, unknown>, schema: Schema): Record<string, string[]> {
   const errors: Record<string, string[]> = {};
+  let count = 0;
   for (const [field, spec] of Object.entries(schema)) {
+    // A 422 lists the first MAX_FIELD_ERRORS fields; looking further is work nobody reads.
+    count = Object.keys(errors).length;
+    if (count >= MAX_FIELD_ERRORS) break;
     const value = input[field];
     if (spec.required === 'present') {
       if (!(field in input)) {
@@ -123,11 +133,14 @@ export function validate(input: Record<string, unknown>, schema: Schema): Record
       continue;
     }
     if (spec.each && Array.isArray(value)) {
-      value.forEach((item, i) => {
+      for (let i = 0; i < value.length && count < MAX_FIELD_ERRORS; i++) {
         const name = `${field}.${i}`;
-        const msg = (spec.each ?? []).map((check) => check(item, name, input)).find((m) => m !== null);
-        if (msg) errors[name] = [msg];
-      });
+        const msg = spec.each.map((check) => check(value[i], name, input)).find((m) => m !== null);
+        if (msg) {
+          errors[name] = [msg];
+          count++;
+        }
+      }
     }
   }
   return errors;

@@ -69,15 +69,40 @@ export interface StoredEvent {
   timestamp: number;
 }
 
-export interface SessionEvents {
+export interface NamedEventRow {
+  id: number;
+  tab: number;
+  name: string;
+  parameters: unknown;
+  /** The event's own time (epoch ms). */
+  timestamp: number;
+  created_at: string;
+}
+
+/**
+ * One page of get-events: whole stored batches in (tab, time) order, each tab's events in time order.
+ * `named_events` comes on a first page (no cursor) only; `next_cursor` is null on the last page.
+ */
+export interface EventsPage {
   session: Row;
+  named_events: NamedEventRow[];
   tabs: { tab: number; events: StoredEvent[] }[];
+  next_cursor: string | null;
+}
+
+export interface EventsQuery {
+  /** Only this tab's events. */
+  tab?: number;
+  /** Where the previous page ended (its `next_cursor`). */
+  cursor?: string;
 }
 
 export class ApiError extends Error {
   constructor(
     message: string,
     readonly status: number,
+    /** Seconds to wait before asking again, from a 429's or 503's Retry-After. */
+    readonly retryAfter: number | null = null,
   ) {
     super(message);
   }
@@ -87,7 +112,7 @@ export interface Api {
   listSessions(query: SessionQuery, page: number): Promise<Paginator<SessionRow>>;
   getVisits(sessionId: number): Promise<Row[]>;
   getConversions(sessionId: number): Promise<Row[]>;
-  getEvents(sessionId: number): Promise<SessionEvents>;
+  getEvents(sessionId: number, query?: EventsQuery): Promise<EventsPage>;
 }
 
 export function createApi(endpoint: string, token: string): Api {
@@ -117,9 +142,11 @@ export function createApi(endpoint: string, token: string): Api {
     if (!response.ok || json.error === true) {
       const retry = response.headers.get('Retry-After');
       const suffix = response.status === 429 && retry ? ` Try again in ${retry} s.` : '';
+      const seconds = retry !== null && /^\d+$/.test(retry) ? Number(retry) : null;
       throw new ApiError(
         `${json.message ?? `The collector answered ${response.status}.`}${suffix}`,
         response.status,
+        seconds,
       );
     }
     return json.data as T;
@@ -131,7 +158,30 @@ export function createApi(endpoint: string, token: string): Api {
       asRows(await post('/sessions/get-visits', { key: 'list', session_ids: [sessionId] })),
     getConversions: async (sessionId) =>
       asRows(await post('/sessions/get-conversions', { key: 'list', session_ids: [sessionId] })),
-    getEvents: (sessionId) => post('/sessions/get-events', { session_id: sessionId }),
+    getEvents: async (sessionId, query = {}) =>
+      asEventsPage(await post('/sessions/get-events', { session_id: sessionId, ...query })),
+  };
+}
+
+/** A get-events page, checked for the shape the replay relies on. */
+function asEventsPage(data: unknown): EventsPage {
+  const page = data as Partial<EventsPage> | null;
+  const cursor = page?.next_cursor;
+  if (
+    !page ||
+    typeof page.session !== 'object' ||
+    page.session === null ||
+    !Array.isArray(page.tabs) ||
+    !page.tabs.every((t) => typeof t?.tab === 'number' && Array.isArray(t.events)) ||
+    !(cursor === null || typeof cursor === 'string')
+  ) {
+    throw new ApiError('The collector answered get-events in an unknown shape.', 200);
+  }
+  return {
+    session: page.session,
+    named_events: Array.isArray(page.named_events) ? page.named_events : [],
+    tabs: page.tabs,
+    next_cursor: cursor,
   };
 }
 

@@ -1,8 +1,9 @@
 // One session: who, how long, the pages in order, the goals reached, web vitals, and the replay.
 import { h } from '../dom';
-import { type Api, type Row, type SessionEvents, toContractDate } from './api';
+import { type Api, type EventsPage, type Row, toContractDate } from './api';
+import { createEventFeed, type EventFeed } from './feed';
 import { formatDateTime, formatDuration, pathOf, text } from './format';
-import { formatVital, namedEventsOf, vitalsOf } from './insights';
+import { formatVital, type NamedEvent, type Vital } from './insights';
 import { errorBox } from './list';
 import { createReplayCard, type ReplayCard } from './replay';
 
@@ -24,11 +25,13 @@ export function createDetailView(api: Api, sessionId: number, back: () => void):
     h('div', { class: 'loading-line' }, ['Loading…']),
   );
   let replay: ReplayCard | null = null;
+  let feed: EventFeed | null = null;
   let destroyed = false;
 
   void (async () => {
     try {
       // get-events first: it marks the session read, and the list should show that when we go back.
+      // Only its first page: the replay starts on it and the feed loads the rest while it plays.
       const events = await api.getEvents(sessionId);
       const [visits, conversions] = await Promise.all([
         api.getVisits(sessionId),
@@ -44,12 +47,23 @@ export function createDetailView(api: Api, sessionId: number, back: () => void):
     }
   })();
 
-  function render(events: SessionEvents, visits: Row[], conversions: Row[]): void {
+  function render(events: EventsPage, visits: Row[], conversions: Row[]): void {
     const session = events.session;
-    const tabs = [...events.tabs].sort((a, b) => a.tab - b.tab);
-    replay = createReplayCard(tabs);
-    const vitals = vitalsOf(tabs);
-    const named = namedEventsOf(tabs);
+    // A tab with a recording has visits (a page load starts one): the replay offers those tabs and the
+    // first page's, and loads a tab's pages when it is shown.
+    const visitTabs = visits
+      .map((visit) => Number(visit.tab ?? 1))
+      .filter((tab) => Number.isSafeInteger(tab));
+    feed = createEventFeed(api, sessionId, visitTabs, events);
+    replay = createReplayCard(feed);
+    // From the read endpoints' own rows, not from the recording, which may still be loading.
+    const vitals = vitalsOfVisits(visits);
+    const named: NamedEvent[] = events.named_events.map((event) => ({
+      name: event.name,
+      parameters: event.parameters,
+      tab: event.tab,
+      timestamp: event.timestamp,
+    }));
 
     const chips = [session.browser, session.platform_os, session.device, session.country]
       .filter((value) => value !== null && value !== undefined && value !== '')
@@ -59,7 +73,7 @@ export function createDetailView(api: Api, sessionId: number, back: () => void):
       stat('Time spent', formatDuration(Number(session.time_spend ?? 0))),
       stat('Visits', String(visits.length)),
       stat('Conversions', String(conversions.length)),
-      stat('Tabs', String(tabs.length)),
+      stat('Tabs', String(feed.tabs().length)),
       stat('Started', formatDateTime(text(session.created_at, ''))),
     ]);
 
@@ -87,7 +101,8 @@ export function createDetailView(api: Api, sessionId: number, back: () => void):
         ]),
       ]),
     );
-    const first = tabs[0];
+    // The first tab with events, or one whose pages are still to come.
+    const first = feed.tabs().find((t) => t.events.length > 0 || !t.done);
     if (first) requestAnimationFrame(() => replay?.show(first.tab));
   }
 
@@ -96,8 +111,36 @@ export function createDetailView(api: Api, sessionId: number, back: () => void):
     destroy() {
       destroyed = true;
       replay?.destroy();
+      feed?.destroy();
     },
   };
+}
+
+/**
+ * Web vitals per page from get-visits' rows (visits and their reports in time order): the last report
+ * of a metric on a page wins, as web-vitals reports a metric again as it changes (CLS, INP).
+ */
+function vitalsOfVisits(visits: Row[]): Vital[] {
+  const latest = new Map<string, Vital>();
+  for (const visit of visits) {
+    const url = String(visit.url ?? '');
+    const tab = Number(visit.tab ?? 1);
+    const reports = Array.isArray(visit.vitals) ? (visit.vitals as Row[]) : [];
+    for (const report of reports) {
+      const name = String(report.name ?? '');
+      const value = Number(report.value);
+      if (!name || !Number.isFinite(value)) continue;
+      latest.set(`${tab}|${url}|${name}`, {
+        name,
+        value,
+        rating: String(report.rating ?? ''),
+        url,
+        tab,
+        timestamp: typeof visit.started_at === 'number' ? visit.started_at : 0,
+      });
+    }
+  }
+  return [...latest.values()].sort((a, b) => a.timestamp - b.timestamp);
 }
 
 function stat(label: string, value: string): HTMLElement {
@@ -177,7 +220,7 @@ function conversionsCard(conversions: Row[]): HTMLElement {
   return card('Conversions', conversions.length, list, { 'data-card': 'conversions' });
 }
 
-function vitalsCard(vitals: ReturnType<typeof vitalsOf>): HTMLElement {
+function vitalsCard(vitals: Vital[]): HTMLElement {
   if (vitals.length === 0) {
     return card('Web vitals', 0, h('p', { class: 'muted' }, ['No web vital reported yet.']), {
       'data-card': 'vitals',
@@ -213,7 +256,7 @@ function vitalsCard(vitals: ReturnType<typeof vitalsOf>): HTMLElement {
   return card('Web vitals', vitals.length, body, { 'data-card': 'vitals' });
 }
 
-function namedCard(named: ReturnType<typeof namedEventsOf>): HTMLElement {
+function namedCard(named: NamedEvent[]): HTMLElement {
   const list = h(
     'ul',
     { class: 'plain-list' },

@@ -1,9 +1,12 @@
 // The replay card: rrweb-player over one tab's events, tab by tab. The player is recreated when the
-// tab changes: rrweb's Replayer plays one ordered stream, and each tab is its own stream.
+// tab changes: rrweb's Replayer plays one ordered stream, and each tab is its own stream. A tab starts
+// playing as soon as its first page holds a full snapshot; later pages are added to the running
+// player (rrweb's addEvent), and a replay that caught up with the pages loaded so far waits for the
+// next one and goes on from where it stopped.
 import type { eventWithTime } from '@rrweb/types';
 import Player from 'rrweb-player';
 import { h } from '../dom';
-import type { StoredEvent } from './api';
+import type { EventFeed, TabState } from './feed';
 import { playable } from './insights';
 
 export interface ReplayCard {
@@ -16,11 +19,13 @@ export interface ReplayCard {
 interface PlayerHandle {
   goto(timeOffset: number, play?: boolean): void;
   pause(): void;
+  addEvent(event: eventWithTime): void;
+  getReplayer(): { getCurrentTime(): number };
   $destroy(): void;
   addEventListener(event: string, handler: (params: unknown) => unknown): void;
 }
 
-export function createReplayCard(tabs: { tab: number; events: StoredEvent[] }[]): ReplayCard {
+export function createReplayCard(feed: EventFeed): ReplayCard {
   const element = h('section', { class: 'card replay-card', 'data-replay-state': 'idle' });
   const switcher = h('div', { class: 'tab-switcher', role: 'tablist', 'aria-label': 'Tabs of this session' });
   const stage = h('div', { class: 'replay-stage' });
@@ -29,15 +34,111 @@ export function createReplayCard(tabs: { tab: number; events: StoredEvent[] }[])
 
   let player: PlayerHandle | null = null;
   let current = -1;
+  /** Where the player stopped for want of events (ms from the tab's first event), else null. */
+  let waitingAt: number | null = null;
+  /** A moment to jump to once the tab can play (epoch ms). */
+  let pendingAt: number | undefined;
+  let loadError: string | null = null;
+
+  const setState = (value: string): void => {
+    element.dataset.replayState = value;
+  };
 
   const destroyPlayer = (): void => {
     player?.$destroy();
     player = null;
+    waitingAt = null;
     stage.replaceChildren();
   };
 
+  // A button per tab that has events or may still have some; a tab whose pages all came empty has none.
+  const buttons = new Map<number, { button: HTMLElement; count: HTMLElement }>();
+  for (const { tab, events, done } of feed.tabs()) {
+    if (done && events.length === 0) continue;
+    const count = h('span', { class: 'count' }, [String(events.length)]);
+    const button = h('button', { type: 'button', role: 'tab', 'data-tab': String(tab) }, [
+      `Tab ${tab}`,
+      count,
+    ]);
+    button.addEventListener('click', () => show(tab));
+    buttons.set(tab, { button, count });
+    switcher.append(button);
+  }
+
+  const describe = (entry: TabState): void => {
+    const first = entry.events[0]?.timestamp ?? 0;
+    const last = entry.events[entry.events.length - 1]?.timestamp ?? first;
+    const loading = entry.done ? '' : ' · loading the rest…';
+    caption.textContent = `Tab ${entry.tab} · ${entry.events.length} events · ${Math.round((last - first) / 1000)} s recorded${loading}`;
+    if (loadError) caption.textContent += ` · ${loadError}`;
+  };
+
+  const notice = (title: string, detail?: string): void => {
+    stage.replaceChildren(
+      h('div', { class: 'replay-empty' }, [
+        h('strong', {}, [title]),
+        detail ? h('div', { class: 'muted' }, [detail]) : null,
+      ]),
+    );
+  };
+
+  /** Builds the player for the current tab once it can play; until then says why it cannot. */
+  const mount = (entry: TabState): void => {
+    if (!playable(entry.events)) {
+      if (!entry.done && !loadError) {
+        setState('loading');
+        notice('Loading this tab’s recording…');
+      } else {
+        setState('empty');
+        notice(
+          'Nothing to replay in this tab yet.',
+          'Its recording has no full snapshot: recording was off, or its first batch has not arrived.',
+        );
+      }
+      describe(entry);
+      return;
+    }
+    stage.replaceChildren();
+    const width = Math.max(320, Math.floor(stage.clientWidth || 800));
+    const height = Math.round(width * 0.58);
+    // The player keeps the array it is given and adds to it: it gets a copy of what is loaded so far.
+    const created = new Player({
+      target: stage,
+      props: {
+        events: entry.events.slice() as unknown as eventWithTime[],
+        width,
+        height,
+        autoPlay: true,
+        skipInactive: true,
+        showController: true,
+        speedOption: [1, 2, 4, 8],
+        // The snippet's custom events get their own colours on the timeline.
+        tags: { visit: '#2f7d6d', conversion: '#d9822b', 'web-vital': '#7a5af8', event: '#3b82f6' },
+      },
+    }) as unknown as PlayerHandle;
+    player = created;
+    setState('playing');
+    created.addEventListener('finish', () => {
+      if (player !== created) return;
+      const tab = feed.tab(current);
+      if (tab && !tab.done && !loadError) {
+        // Caught up with the pages loaded so far: go on when the next one arrives.
+        waitingAt = created.getReplayer().getCurrentTime();
+        setState('waiting');
+      } else {
+        setState('finished');
+      }
+    });
+    describe(entry);
+    if (pendingAt !== undefined) {
+      const first = entry.events[0]?.timestamp ?? pendingAt;
+      created.goto(Math.max(0, pendingAt - first), true);
+      pendingAt = undefined;
+    }
+  };
+
   const show = (tab: number, at?: number): void => {
-    const entry = tabs.find((candidate) => candidate.tab === tab);
+    const entry = feed.tab(tab);
     if (!entry) return;
     if (tab !== current || !player) {
       current = tab;
@@ -45,59 +146,56 @@ export function createReplayCard(tabs: { tab: number; events: StoredEvent[] }[])
       for (const button of switcher.querySelectorAll('button')) {
         button.setAttribute('aria-selected', String(button.dataset.tab === String(tab)));
       }
-      if (!playable(entry.events)) {
-        element.dataset.replayState = 'empty';
-        stage.append(
-          h('div', { class: 'replay-empty' }, [
-            h('strong', {}, ['Nothing to replay in this tab yet.']),
-            h('div', { class: 'muted' }, [
-              'Its recording has no full snapshot: recording was off, or its first batch has not arrived.',
-            ]),
-          ]),
-        );
-        caption.textContent = `${entry.events.length} events`;
-        return;
-      }
-      const width = Math.max(320, Math.floor(stage.clientWidth || 800));
-      const height = Math.round(width * 0.58);
-      player = new Player({
-        target: stage,
-        props: {
-          events: entry.events as unknown as eventWithTime[],
-          width,
-          height,
-          autoPlay: true,
-          skipInactive: true,
-          showController: true,
-          speedOption: [1, 2, 4, 8],
-          // The snippet's custom events get their own colours on the timeline.
-          tags: { visit: '#2f7d6d', conversion: '#d9822b', 'web-vital': '#7a5af8', event: '#3b82f6' },
-        },
-      }) as unknown as PlayerHandle;
-      element.dataset.replayState = 'playing';
-      player.addEventListener('finish', () => {
-        element.dataset.replayState = 'finished';
-      });
-      const first = entry.events[0]?.timestamp ?? 0;
-      const last = entry.events[entry.events.length - 1]?.timestamp ?? first;
-      caption.textContent = `Tab ${tab} · ${entry.events.length} events · ${Math.round((last - first) / 1000)} s recorded`;
+      feed.focus(tab);
+      pendingAt = at;
+      mount(entry);
+      return;
     }
-    if (at !== undefined && player) {
+    if (at !== undefined) {
       const first = entry.events[0]?.timestamp ?? at;
+      waitingAt = null;
       player.goto(Math.max(0, at - first), true);
+      setState('playing');
     }
   };
 
-  for (const { tab, events } of tabs) {
-    const button = h('button', { type: 'button', role: 'tab', 'data-tab': String(tab) }, [
-      `Tab ${tab}`,
-      h('span', { class: 'count' }, [String(events.length)]),
-    ]);
-    button.addEventListener('click', () => show(tab));
-    switcher.append(button);
-  }
-  if (tabs.length === 0) {
-    element.dataset.replayState = 'empty';
+  const unsubscribe = feed.subscribe((tab, added, error) => {
+    const entry = feed.tab(tab);
+    const button = buttons.get(tab);
+    if (button && entry) {
+      button.count.textContent = String(entry.events.length);
+      if (entry.done && entry.events.length === 0 && tab !== current) {
+        button.button.remove();
+        buttons.delete(tab);
+      }
+    }
+    if (error !== undefined) {
+      loadError = `the rest could not be loaded: ${error instanceof Error ? error.message : String(error)}`;
+    }
+    if (tab !== current || !entry) return;
+    if (!player) {
+      mount(entry);
+      return;
+    }
+    for (const event of added) player.addEvent(event as unknown as eventWithTime);
+    describe(entry);
+    if (waitingAt !== null) {
+      const at = waitingAt;
+      const resumed = player;
+      waitingAt = null;
+      // addEvent hands each event to the replayer in a microtask: resume once they are all in.
+      window.setTimeout(() => {
+        if (player !== resumed) return;
+        resumed.goto(at, true);
+        setState('playing');
+      }, 0);
+    } else if (entry.done && element.dataset.replayState === 'waiting') {
+      setState('finished');
+    }
+  });
+
+  if (buttons.size === 0) {
+    setState('empty');
     stage.append(
       h('div', { class: 'replay-empty' }, [h('strong', {}, ['No recording stored for this session.'])]),
     );
@@ -106,6 +204,9 @@ export function createReplayCard(tabs: { tab: number; events: StoredEvent[] }[])
   return {
     element,
     show,
-    destroy: destroyPlayer,
+    destroy() {
+      unsubscribe();
+      destroyPlayer();
+    },
   };
 }

@@ -1,9 +1,11 @@
 // What every route receives, and the helpers the public and read routes share.
 import type { IncomingMessage } from 'node:http';
 import type { Config } from '../config.js';
+import { originAllowed } from '../cors.js';
 import { fieldError, httpError, validationError } from '../errors.js';
 import type { FlameupRelay } from '../flameup.js';
 import { type IdentifierClaims, readIdentifier } from '../identifier.js';
+import type { IngestPool } from '../ingest/pool.js';
 import type { Project, SessionRecord, Store } from '../store.js';
 
 export interface Deps {
@@ -12,6 +14,8 @@ export interface Deps {
   now: () => number;
   /** Fault switch state (SPOOR_TEST_FAULTS=1 only): /track answers `status` until `until` (ms). */
   faults: { status: number; until: number };
+  /** Worker threads that check /track bodies off the event loop. */
+  ingest: IngestPool;
   /** Forwards named events of identified sessions to Flameup; absent when not wired. */
   flameup?: FlameupRelay;
 }
@@ -61,7 +65,15 @@ export function liveSession(
   nowMs: number,
 ): { claims: IdentifierClaims; session: SessionRecord } | null {
   const claims = readIdentifier(identifier, deps.config.key);
-  if (!claims) return null;
+  return claims ? sessionOfClaims(deps, claims, nowMs) : null;
+}
+
+/** The live session that an identifier's claims (already decrypted) name, or null. */
+export function sessionOfClaims(
+  deps: Deps,
+  claims: IdentifierClaims,
+  nowMs: number,
+): { claims: IdentifierClaims; session: SessionRecord } | null {
   const session = deps.store.sessionById(claims.s);
   if (!session || session.project_id !== claims.p || claims.w > session.tabs) return null;
   if (!isLive(session, nowMs)) return null;
@@ -72,7 +84,10 @@ export function invalidIdentifier(): Error {
   return fieldError('sessionIdentifier', INVALID_IDENTIFIER);
 }
 
-/** The sessions among `ids` must exist (422) and belong to the token's project (403). */
+/**
+ * The sessions among `ids` must exist and belong to the token's project: a session of another project
+ * gets the same 422 as one that does not exist, so a token cannot learn which ids other projects hold.
+ */
 export function assertOwnSessions(
   deps: Deps,
   project: Project,
@@ -83,13 +98,28 @@ export function assertOwnSessions(
   const owners = deps.store.sessionProjects(ids);
   const errors: Record<string, string[]> = {};
   ids.forEach((id, i) => {
-    if (!owners.has(id)) {
+    if (owners.get(id) !== project.id) {
       const name = single ? field : `${field}.${i}`;
       errors[name] = [`The selected ${name} is invalid.`];
     }
   });
   if (Object.keys(errors).length > 0) throw validationError(errors);
-  for (const id of ids) {
-    if (owners.get(id) !== project.id) throw httpError(403, 'This action is unauthorized.');
+}
+
+export const ORIGIN_NOT_ALLOWED = 'This origin is not allowed for the project.';
+
+/**
+ * 403 when the request carries an Origin the project does not allow. A request without Origin (a
+ * server, curl) passes: Origin only says which page a browser calls from. `project` is the project
+ * or its id, e.g. an identifier's `p` claim; an id no project has passes, for the identifier check
+ * to refuse.
+ */
+export function assertOriginAllowed(deps: Deps, ctx: RouteContext, project: Project | number): void {
+  const origin = ctx.req.headers.origin;
+  if (!origin) return;
+  const record = typeof project === 'number' ? deps.store.projectById(project) : project;
+  if (!record) return;
+  if (!originAllowed(origin, record.allowed_origins, new URL(ctx.origin).host)) {
+    throw httpError(403, ORIGIN_NOT_ALLOWED);
   }
 }

@@ -1,11 +1,17 @@
 // POST /api/services/analytics/v1/session (ours): mints a session identifier, or another tab's
 // identifier for a live session of the same project.
-import { originAllowed } from '../cors.js';
-import { fieldError, httpError, validationError } from '../errors.js';
+import { fieldError, validationError } from '../errors.js';
 import { mintIdentifier } from '../identifier.js';
 import { parseUserAgent } from '../useragent.js';
 import { rules, validate } from '../validate.js';
-import { type Deps, IDLE_TIMEOUT_S, liveSession, MAX_AGE_S, type Route } from './context.js';
+import {
+  assertOriginAllowed,
+  type Deps,
+  IDLE_TIMEOUT_S,
+  liveSession,
+  MAX_AGE_S,
+  type Route,
+} from './context.js';
 
 const schema = {
   project: { required: true, rules: [rules.string(), rules.maxLength(128)] },
@@ -31,10 +37,7 @@ export function sessionRoute(deps: Deps): Route {
 
     const project = deps.store.projectByKey(input.project as string);
     if (!project) throw fieldError('project', 'The selected project is invalid.');
-    const origin = ctx.req.headers.origin;
-    if (origin && !originAllowed(origin, project.allowed_origins, ctx.req.headers.host)) {
-      throw httpError(403, 'This origin is not allowed for the project.');
-    }
+    assertOriginAllowed(deps, ctx, project);
 
     const iat = Math.floor(ctx.nowMs / 1000);
     const answer = (sessionId: number, tab: number) => ({

@@ -1,5 +1,5 @@
 // POST /api/services/analytics/v1/project/sessions: the project's sessions, paginated.
-import { validationError } from '../errors.js';
+import { MAX_FIELD_ERRORS, validationError } from '../errors.js';
 import { irregularVerdict } from '../irregular.js';
 import { paginate, requestedPage } from '../paginate.js';
 import {
@@ -40,6 +40,7 @@ function readFilters(raw: Record<string, unknown>): {
   const filters: SessionFilters = {};
   const errors: Record<string, string[]> = {};
   for (const [key, value] of Object.entries(raw)) {
+    if (Object.keys(errors).length >= MAX_FIELD_ERRORS) break;
     const name = `filters.${key}`;
     if (!(FILTER_KEYS as readonly string[]).includes(key)) {
       errors[name] = [`The ${name} filter is not supported.`];
@@ -101,6 +102,8 @@ export function sessionView(
 export function sessionsRoute(deps: Deps): Route {
   return async (ctx) => {
     const input = await ctx.json();
+    // A PHP client's json_encode of an empty array is `[]`: the same "no filters" as `{}`.
+    if (Array.isArray(input.filters) && input.filters.length === 0) input.filters = {};
     const errors = validate(input, schema);
     let filters: SessionFilters = {};
     if (!errors.filters && typeof input.filters === 'object' && input.filters !== null) {

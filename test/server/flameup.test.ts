@@ -3,14 +3,9 @@ import { tmpdir } from 'node:os';
 import { join, relative, sep } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import {
-  type CustomEvent,
-  classify,
-  createFlameupRelay,
-  customEventsOf,
-  type FlameupRelay,
-} from '../../server/flameup.js';
+import { classify, createFlameupRelay, type FlameupRelay } from '../../server/flameup.js';
 import { readIdentifier } from '../../server/identifier.js';
+import { type CustomRow, customRow } from '../../server/ingest/check.js';
 import { type FlameupStandin, startFlameupStandin } from '../support/flameup-standin.js';
 import { custom, startCollector, V1, visit } from './harness.js';
 
@@ -47,16 +42,11 @@ async function shutDown(relay: FlameupRelay) {
   open = open.filter((o) => o !== entry);
 }
 
-const identify = (externalId: string, timestamp: number): CustomEvent => ({
-  tag: 'identify',
-  payload: { externalId },
-  timestamp,
-});
-const event = (name: string, parameters: unknown, timestamp: number): CustomEvent => ({
-  tag: 'event',
-  payload: { name, parameters },
-  timestamp,
-});
+/** The rows the ingest worker makes of an identify and a track event (server/ingest/check.ts). */
+const identify = (externalId: string, timestamp: number) =>
+  customRow({ tag: 'identify', payload: { externalId } }, timestamp) as CustomRow;
+const event = (name: string, parameters: unknown, timestamp: number) =>
+  customRow({ tag: 'event', payload: { name, parameters } }, timestamp) as CustomRow;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function until(check: () => boolean, timeoutMs = 5000) {
@@ -340,7 +330,12 @@ describe('the Flameup API key on the collector', () => {
       await post(`${V1}/track`, { sessionIdentifier, events: 'not a list' });
       // Until the relay is wired into the /track route, the test hands it the stored batch itself.
       const sessionId = readIdentifier(sessionIdentifier, c.config.key)?.s ?? -1;
-      relay.ingest(c.project.id, sessionId, customEventsOf(events), 'key-test');
+      relay.ingest(
+        c.project.id,
+        sessionId,
+        events.flatMap((e) => customRow(e.data as Record<string, unknown>, e.timestamp) ?? []),
+        'key-test',
+      );
       await standin.waitForAccepted(1);
       expect(standin.accepted[0]?.headers.authorization).toBe(`Bearer ${KEY}`);
 

@@ -6,6 +6,7 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { StoreOptions } from '../../server/store.js';
 import { type Collector, custom, startCollector, V1, visit } from './harness.js';
+import { readAllEvents } from './read-events.js';
 
 const TRACK = `${V1}/track`;
 let c: Collector | undefined;
@@ -14,6 +15,9 @@ afterEach(async () => {
   await c?.close();
   c = undefined;
 });
+
+// Event timestamps must fall within their session's lifetime (docs/contract.md, "Limits").
+const T0 = Date.now();
 
 /** Group commits wait for `release()`; checkpoints never run (the WAL keeps every transaction). */
 async function heldCollector(store: StoreOptions = {}) {
@@ -65,7 +69,7 @@ describe('group commit', () => {
     const commitsBefore = walCommits(h.c);
     let answered = 0;
     const posts = Array.from({ length: 6 }, (_, i) =>
-      h.c.post(TRACK, named(id, `e${i}`, 1000 + i)).then((a) => {
+      h.c.post(TRACK, named(id, `e${i}`, T0 + i)).then((a) => {
         answered++;
         return a;
       }),
@@ -87,9 +91,9 @@ describe('group commit', () => {
     const kept = await h.c.session();
     const doomed = await h.c.session();
     const posts = [
-      h.c.post(TRACK, named(kept, 'before', 1000)),
-      h.c.post(TRACK, named(doomed, 'doomed', 1001)),
-      h.c.post(TRACK, named(kept, 'after', 1002)),
+      h.c.post(TRACK, named(kept, 'before', T0)),
+      h.c.post(TRACK, named(doomed, 'doomed', T0 + 1)),
+      h.c.post(TRACK, named(kept, 'after', T0 + 2)),
     ];
     await h.waitForQueued(3);
     // The second request passed its checks; its session disappears before the group commits, so its
@@ -134,7 +138,7 @@ describe('group commit', () => {
     const body = JSON.stringify({
       sessionIdentifier: id,
       timer: 2,
-      events: [visit('https://shop.test/', 1000)],
+      events: [visit('https://shop.test/', T0)],
     });
     const posts = [h.c.post(TRACK, body), h.c.post(TRACK, gzipSync(body), { 'Content-Type': 'text/plain' })];
     await h.waitForQueued(2);
@@ -170,20 +174,20 @@ describe('stored batches', () => {
     c = await startCollector();
     const id = await c.session();
     const gz = gzipSync(
-      JSON.stringify({ sessionIdentifier: id, timer: 1, events: [visit('https://shop.test/', 1000)] }),
+      JSON.stringify({ sessionIdentifier: id, timer: 1, events: [visit('https://shop.test/', T0)] }),
     );
     const plain = JSON.stringify({
       sessionIdentifier: id,
       timer: 2,
-      events: [custom('event', { name: 'n' }, 2000)],
+      events: [custom('event', { name: 'n' }, T0 + 1000)],
     });
     expect((await c.post(TRACK, gz, { 'Content-Type': 'text/plain' })).status).toBe(200);
     expect((await c.post(TRACK, plain)).status).toBe(200);
     const blobs = c.store.db.prepare('SELECT events FROM batches ORDER BY id').all() as { events: Buffer }[];
     expect(blobs[0]?.events.equals(gz)).toBe(true);
     expect(gunzipSync(blobs[1]?.events as Buffer).toString()).toBe(plain);
-    expect(c.store.eventsOf(1)).toEqual([
-      { tab: 1, events: [visit('https://shop.test/', 1000), custom('event', { name: 'n' }, 2000)] },
+    expect((await readAllEvents(c, 1)).tabs).toEqual([
+      { tab: 1, events: [visit('https://shop.test/', T0), custom('event', { name: 'n' }, T0 + 1000)] },
     ]);
   });
 
@@ -197,7 +201,7 @@ describe('stored batches', () => {
            input_times, created_at) VALUES (1, 1, 500, 600, 2, ?, 1, '[]', '2026-01-01 00:00:00')`,
       )
       .run(gzipSync(JSON.stringify(events)));
-    expect(c.store.eventsOf(1)).toEqual([{ tab: 1, events }]);
+    expect((await readAllEvents(c, 1)).tabs).toEqual([{ tab: 1, events }]);
   });
 });
 
@@ -207,7 +211,7 @@ describe('checkpoints', () => {
     const id = await c.session();
     const size = statSync(c.config.dbFile).size;
     for (let i = 0; i < 5; i++) {
-      const events = [custom('event', { name: `e${i}`, parameters: { pad: 'x'.repeat(3000) } }, 1000 + i)];
+      const events = [custom('event', { name: `e${i}`, parameters: { pad: 'x'.repeat(3000) } }, T0 + i)];
       expect((await c.post(TRACK, { sessionIdentifier: id, timer: i, events })).status).toBe(200);
     }
     const dbFile = c.config.dbFile;

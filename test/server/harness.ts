@@ -1,11 +1,12 @@
 // Runs the real collector app on a temporary SQLite file over real HTTP, with a clock the test moves.
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createApp, ensureDemoProject } from '../../server/app.js';
 import { type Config, loadConfig } from '../../server/config.js';
+import { createCollectorServer } from '../../server/http/server.js';
 import { openStore, type Project, type Store, type StoreOptions } from '../../server/store.js';
 
 export const V1 = '/api/services/analytics/v1';
@@ -54,8 +55,10 @@ export async function startCollector(
   const project = ensureDemoProject(config, store);
   const clock = { now: opts.startAt ?? Date.now() };
   const errors: unknown[] = [];
-  const server: Server = createServer(
+  // The server main.ts runs, with the same timeouts and connection cap (env overrides them per test).
+  const server: Server = createCollectorServer(
     createApp({ config, store, now: () => clock.now, logError: (_m, e) => errors.push(e) }),
+    config.http,
   );
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;

@@ -354,7 +354,7 @@ describe('POST /sessions/get-visits and /sessions/get-conversions', () => {
     ).toBe(0);
   });
 
-  it('answer 422 for missing or invalid session ids and 403 for a session of another project', async () => {
+  it('answer 422 for missing or invalid session ids, and the same 422 for a session of another project', async () => {
     const missing = await c.read(VISITS, {});
     expect(missing.body).toEqual({
       message: 'The session_ids field is required.',
@@ -375,10 +375,18 @@ describe('POST /sessions/get-visits and /sessions/get-conversions', () => {
       name: 'Other',
       allowedOrigins: null,
     });
+    // Another project's session answers exactly as an id that does not exist: ids cannot be enumerated.
     const foreign = await c.read(VISITS, { session_ids: [1] }, other.api_token);
-    expect(foreign.status).toBe(403);
-    expect(foreign.body.error).toBe(true);
-    expect((await c.read(EVENTS, { session_id: 1 }, other.api_token)).status).toBe(403);
+    const nowhere = await c.read(VISITS, { session_ids: [99] }, other.api_token);
+    expect(foreign.status).toBe(422);
+    expect(foreign.body).toEqual(nowhere.body);
+    expect(foreign.body).toEqual({
+      message: 'The selected session_ids.0 is invalid.',
+      errors: { 'session_ids.0': ['The selected session_ids.0 is invalid.'] },
+    });
+    const foreignEvents = await c.read(EVENTS, { session_id: 1 }, other.api_token);
+    expect(foreignEvents.status).toBe(422);
+    expect(foreignEvents.body).toEqual((await c.read(EVENTS, { session_id: 99 }, other.api_token)).body);
     expect(c.store.sessionById(1)?.read_status).toBe('unread');
   });
 });
