@@ -4,15 +4,15 @@
 // where Node has require(esm)) in Node, where it answers with an inert tracker; the script-tag files
 // reachable through `exports`. Run after `node build.mjs`.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { publint } from 'publint';
 import { formatMessage } from 'publint/utils';
+import { installInto, pack } from './pack.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
 
 /** The only files the tarball may hold: the script-tag files, the npm entry, its chunks and types. */
 const ALLOWED =
@@ -24,30 +24,6 @@ const check = (ok, message) => {
   console.log(`${ok ? 'ok  ' : 'FAIL'} ${message}`);
   if (!ok) failures.push(message);
 };
-
-/** Packs the package into `dir` (scripts off: the build already ran) and returns the tarball's path. */
-export function pack(dir) {
-  if (!existsSync(join(root, 'dist', 'index.js'))) {
-    throw new Error('The snippet is not built: run `node build.mjs` first.');
-  }
-  const [info] = JSON.parse(
-    execFileSync(npm, ['pack', '--json', '--ignore-scripts', '--pack-destination', dir], {
-      cwd: root,
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'inherit'],
-    }),
-  );
-  return { tarball: join(dir, info.filename), info };
-}
-
-/** Unpacks the tarball as `node_modules/spoor` of a fresh project in `dir` (spoor has no dependencies,
- * so this is what `npm install <tarball>` leaves there). */
-export function installInto(tarball, dir) {
-  const target = join(dir, 'node_modules', 'spoor');
-  rmSync(target, { recursive: true, force: true });
-  mkdirSync(target, { recursive: true });
-  execFileSync('tar', ['-xzf', tarball, '-C', target, '--strip-components=1']);
-}
 
 async function main() {
   const work = mkdtempSync(join(tmpdir(), 'spoor-package-'));
