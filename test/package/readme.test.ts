@@ -1,4 +1,3 @@
-// @vitest-environment node
 // The README gives a CSP hash for its inline stub: it must stay the hash of the stub it shows.
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
