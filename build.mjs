@@ -11,12 +11,14 @@
 // core, so its budget counts index.js with the chunks it imports statically.
 
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join, relative } from 'node:path';
 import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
 import { build } from 'esbuild';
 
 const dist = 'dist';
+const { generateDtsBundle } = createRequire(import.meta.url)('dts-bundle-generator');
 const gz = (bytes) => gzipSync(bytes, { level: 9 }).length;
 const br = (bytes) => brotliCompressSync(bytes, { params: { [constants.BROTLI_PARAM_QUALITY]: 11 } }).length;
 
@@ -140,9 +142,13 @@ async function main() {
     return seen;
   };
   const indexWith = [...staticChunks(`${dist}/index.js`)];
-  execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json'], {
-    stdio: 'inherit',
-  });
+  // The public types in one file: with no relative imports left, they resolve the same under every
+  // moduleResolution (bundler, node16, nodenext), and the package ships no internal declarations.
+  const [types] = generateDtsBundle(
+    [{ filePath: 'src/index.ts', output: { noBanner: true, exportReferencedTypes: false } }],
+    { preferredConfigPath: 'tsconfig.build.json' },
+  );
+  writeFileSync(`${dist}/index.d.ts`, types);
 
   const files = walk(dist).filter((file) => /\.(js|d\.ts)$/.test(file));
   const failures = [];
@@ -187,10 +193,26 @@ async function main() {
   console.log(`built in ${Date.now() - started} ms`);
   for (const failure of failures) console.error(`over budget: ${failure}`);
   if (failures.length > 0) process.exit(1);
+  printPackage();
 
   if (existsSync('demo/build.mjs')) {
     await (await import('./demo/build.mjs')).buildDemo();
   }
+}
+
+/** What `npm pack` would publish: its file count and the tarball's bytes (scripts off: prepack is this
+ * very build). */
+function printPackage() {
+  const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
+  const [pack] = JSON.parse(
+    execFileSync(npm, ['pack', '--dry-run', '--json', '--ignore-scripts'], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    }),
+  );
+  console.log(
+    `npm package ${pack.filename}: ${pack.entryCount} files, ${pack.size} B tarball, ${pack.unpackedSize} B unpacked`,
+  );
 }
 
 function walk(dir) {

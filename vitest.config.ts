@@ -1,6 +1,7 @@
 import { defineConfig } from 'vitest/config';
 
-// Two layers of fast tests: the snippet in happy-dom, the collector in Node on real SQLite files.
+// Fast tests: the snippet in happy-dom, the package's documents in Node, the collector in Node on real
+// SQLite files.
 // Browser behaviour that happy-dom cannot model is tested in real Chromium under e2e/ instead.
 export default defineConfig({
   test: {
@@ -10,6 +11,13 @@ export default defineConfig({
           name: 'snippet',
           include: ['test/snippet/**/*.test.ts'],
           environment: 'happy-dom',
+        },
+      },
+      {
+        test: {
+          name: 'package',
+          include: ['test/package/**/*.test.ts'],
+          environment: 'node',
         },
       },
       {

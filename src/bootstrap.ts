@@ -60,6 +60,18 @@ type Method = 'track' | 'identify' | 'flush' | 'stop' | 'consent';
 /** A call waiting for the core; `settle` answers a queued flush() with the core's promise. */
 type Queued = [method: Method, args: unknown[], settle?: (result: unknown) => void];
 
+/** A started bootstrap, as the one-tracker-per-page rule (page.ts) needs it. */
+export interface Booted {
+  tracker: Tracker;
+  debug: Debug;
+  /**
+   * Ends this tracker because `next` replaces it: a running core is stopped (what is pending goes out);
+   * a core still loading is never created, and the calls queued for it are handed to `next` in order,
+   * so that the page never holds two cores, two recorders or two mints at once.
+   */
+  dispose(next: Tracker): void;
+}
+
 /**
  * Starts Spoor in this page: returns at once a tracker that queues calls until the core has loaded,
  * which happens only when the page is tracked (no opt-out signal, consent granted, sampled in).
@@ -71,6 +83,16 @@ export function boot(
   loaders: Loaders,
   env: Environment = defaultEnvironment(),
 ): Tracker {
+  return bootPage(options, loadCore, loaders, env).tracker;
+}
+
+/** boot(), with what replacing the tracker later needs. */
+export function bootPage(
+  options: Options,
+  loadCore: () => Promise<CreateTracker>,
+  loaders: Loaders,
+  env: Environment = defaultEnvironment(),
+): Booted {
   let config: Config;
   try {
     config = resolveConfig(options);
@@ -156,7 +178,7 @@ export function boot(
     skip(config.consent === 'denied' ? 'consent-denied' : 'consent-pending');
   });
 
-  return {
+  const tracker: Tracker = {
     track: boundary.guard((name: string, parameters?: Record<string, unknown>) =>
       call('track', [name, parameters]),
     ),
@@ -183,4 +205,13 @@ export function boot(
     }),
     onDebug: (listener) => debug.subscribe(listener),
   };
+  const dispose = (next: Tracker) => {
+    if (core) return boundary.run(() => core?.stop());
+    loading = undefined;
+    for (const [method, args, settle] of queue.splice(0)) {
+      const result = boundary.run(() => (next[method] as (...a: unknown[]) => unknown)(...args));
+      settle?.(result);
+    }
+  };
+  return { tracker, debug, dispose };
 }

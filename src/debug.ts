@@ -25,7 +25,10 @@ export type DebugEvent =
   | { kind: 'queue'; at: number; events: number; bytes: number }
   | { kind: 'outbox'; at: number; batches: number; bytes: number }
   | { kind: 'drop'; at: number; reason: DropReason; count: number; detail?: string }
-  | { kind: 'timer'; at: number; seconds: number };
+  | { kind: 'timer'; at: number; seconds: number }
+  /** What `init()` did: `started` a tracker, `reused` the page's tracker started with equal options
+   * (and returned it), or `replaced` one started with other options (which it stopped). */
+  | { kind: 'init'; at: number; action: 'started' | 'reused' | 'replaced' };
 
 /** A debug event before the core stamps its time. */
 export type DebugInput = DebugEvent extends infer E ? (E extends DebugEvent ? Omit<E, 'at'> : never) : never;

@@ -3,8 +3,9 @@
 // them into chunks loaded only once the page is tracked (the core), records (the recorder), reports
 // vitals or mirrors to Flameup (the `flameup` option).
 
-import { boot } from './bootstrap';
+import { bootPage } from './bootstrap';
 import type { Options } from './config';
+import { hasPage, inertTracker, onePerPage } from './page';
 import type { Tracker } from './tracker';
 
 export type { Consent, FlameupOption, Goal, Options } from './config';
@@ -13,11 +14,24 @@ export type { Tracker } from './tracker';
 export type { DropReason } from './types';
 
 /** Starts Spoor in this page and returns its tracker at once; calls made before the core has loaded
- * are queued and replayed in order. Never throws. */
+ * are queued and replayed in order. Called again with equal options, returns the same tracker; with
+ * other options, stops the first and starts anew. Where there is no page (server-side rendering,
+ * workers) returns a tracker that does nothing. Never throws. */
 export function init(options: Options): Tracker {
-  return boot(options, () => import('./tracker').then((module) => module.createTracker), {
-    recorder: () => import('./recorder').then((module) => module.startRecorder),
-    vitals: () => import('./vitals').then((module) => module.startVitals),
-    flameup: () => import('./flameup').then((module) => module.startFlameup),
-  });
+  if (!hasPage()) return inertTracker();
+  try {
+    return onePerPage(options, () =>
+      bootPage(options, () => import('./tracker').then((module) => module.createTracker), {
+        recorder: () => import('./recorder').then((module) => module.startRecorder),
+        vitals: () => import('./vitals').then((module) => module.startVitals),
+        flameup: () => import('./flameup').then((module) => module.startFlameup),
+      }),
+    );
+  } catch (error) {
+    // Only a hostile page gets here (a frozen window, a throwing getter); the page still gets a tracker.
+    try {
+      options?.onError?.(error);
+    } catch {}
+    return inertTracker();
+  }
 }

@@ -16,6 +16,8 @@ type Spoor = ((command: Command, ...args: unknown[]) => unknown) & {
 };
 
 (() => {
+  // Loaded by importScripts() in a worker there is no page to observe, and no `window`.
+  if (typeof window === 'undefined' || typeof document === 'undefined') return;
   const win = window as unknown as { spoor?: Spoor };
   // A second copy of the snippet in one page must not start a second tracker.
   if (win.spoor?.version) return;

@@ -53,6 +53,10 @@ export interface Loaders {
   flameup: () => Promise<StartFlameup>;
 }
 
+/** An idle page sends the timer's progress alone at most this often (ms); it rides on batches with
+ * events, on visits and on page hide otherwise, so an idle tab stays silent. */
+const TIMER_ONLY_EVERY = 60_000;
+
 /** Bytes of events kept for Flameup while undelivered; the oldest are dropped beyond it. */
 const FLAMEUP_OUTBOX_BYTES = 1_000_000;
 
@@ -100,6 +104,8 @@ export function createTracker(config: Config, context: Context): Tracker {
   let held: { items: Pending[]; timer: number }[] = [];
   // The timer value last cut for this visit: an unchanged timer with no events is not sent again.
   let lastTimer = 0;
+  // When a segment was last cut, for TIMER_ONLY_EVERY.
+  let lastCut = 0;
   // The running parts, or undefined while not tracking.
   let running: Running | undefined;
   // Why nothing runs (undefined while running or before starting).
@@ -137,8 +143,9 @@ export function createTracker(config: Config, context: Context): Tracker {
    * `full`: the queue reached maxBatchBytes; the events past what fits in one body stay queued for the
    * next batch. Sent at once, they made a second, tiny request after every batch sent for its size
    * (the event that crossed the limit, alone; issue 8).
+   * `tick`: called by the flush interval, which cuts the timer's progress alone only once a minute.
    */
-  const cut = (full = false) => {
+  const cut = (full = false, tick = false) => {
     if (!running) return;
     let items = queue.take();
     const timer = running.timer.seconds();
@@ -152,8 +159,9 @@ export function createTracker(config: Config, context: Context): Tracker {
         items = items.slice(0, items.length - rest.length);
       }
     }
-    if (items.length === 0 && timer === lastTimer) return;
+    if (items.length === 0 && (timer === lastTimer || (tick && now() - lastCut < TIMER_ONLY_EVERY))) return;
     lastTimer = timer;
+    lastCut = now();
     held.push({ items, timer });
     debug.emit({ kind: 'timer', seconds: timer });
   };
@@ -195,9 +203,9 @@ export function createTracker(config: Config, context: Context): Tracker {
     return sent.then(() => undefined);
   };
 
-  /** `full`: called because the queue reached maxBatchBytes (see cut). */
-  const flush = async (full = false): Promise<void> => {
-    cut(full);
+  /** `full` and `tick`: see cut. */
+  const flush = async (full = false, tick = false): Promise<void> => {
+    cut(full, tick);
     if (!running) return;
     try {
       await running.session.acquire();
@@ -326,6 +334,7 @@ export function createTracker(config: Config, context: Context): Tracker {
     running = current;
     reason = undefined;
     lastTimer = 0;
+    lastCut = now();
 
     const listen = (target: EventTarget, type: string, fn: () => void) => {
       const guarded = boundary.guard(fn);
@@ -350,7 +359,7 @@ export function createTracker(config: Config, context: Context): Tracker {
       running?.flameup?.wake();
     });
     const interval = setInterval(
-      boundary.guard(() => flush()),
+      boundary.guard(() => flush(false, true)),
       config.flushInterval,
     );
     stops.push(() => clearInterval(interval));
@@ -489,6 +498,8 @@ export function createTracker(config: Config, context: Context): Tracker {
       const last = current
         ? Promise.all(batches(config.maxBatchBytes, true).map((b) => current.delivery.send(b)))
         : undefined;
+      // A tracker started later in this page (init() with other options) goes on with this identifier.
+      current?.session.release();
       halt(undefined, last);
     }),
     consent: boundary.guard((granted: boolean) => {

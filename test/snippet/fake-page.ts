@@ -67,6 +67,7 @@ export function fakePage(opts: PageOptions = {}) {
   }) as typeof globalThis.fetch;
   const snapshot = vi.fn();
   const recorderStarted = vi.fn();
+  const recorderStopped = vi.fn();
   const recorderLoaded = vi.fn();
   const vitalsLoaded = vi.fn();
   const flameupLoaded = vi.fn();
@@ -75,7 +76,7 @@ export function fakePage(opts: PageOptions = {}) {
       recorderLoaded();
       return (options) => {
         recorderStarted(options);
-        return { takeFullSnapshot: snapshot, stop: () => {} };
+        return { takeFullSnapshot: snapshot, stop: recorderStopped };
       };
     },
     vitals: async () => {
@@ -96,7 +97,18 @@ export function fakePage(opts: PageOptions = {}) {
     now: Date.now,
     random: () => 0.5,
   };
-  return { net, env, loaders, snapshot, recorderStarted, recorderLoaded, vitalsLoaded, flameupLoaded, gate };
+  return {
+    net,
+    env,
+    loaders,
+    snapshot,
+    recorderStarted,
+    recorderStopped,
+    recorderLoaded,
+    vitalsLoaded,
+    flameupLoaded,
+    gate,
+  };
 }
 
 type Body = { sessionIdentifier: string; events: { data: { tag: string; payload: { name?: string } } }[] };
