@@ -40,6 +40,9 @@ export function createWorkerPool<Task, Result>(options: WorkerPoolOptions<Task>)
         idleTimeout: 30_000,
         execArgv: fromSource ? ['--import', 'tsx'] : [],
       });
+      // A worker that dies (it could not load, or ran out of memory) fails its task, which the route
+      // answers with a 500; unhandled, Piscina's 'error' event would end the whole process.
+      pool.on('error', (error: unknown) => console.error('worker thread failed', error));
       queued += cost;
       try {
         return (await pool.run(task)) as Result;
