@@ -3,7 +3,7 @@
 //
 // Why the snippet is split: a site owner's script tag must cost a few kilobytes until recording starts
 // (issue 2: 6 KB gzip), and the whole core (session, queue, transport, delivery, outbox, observers)
-// cannot fit in that with every feature. So spoor.min.js is a bootstrap (src/bootstrap.ts) that reads
+// cannot fit in that with every feature. So spoor.min.js is a bootstrap (src/entry/bootstrap.ts) that reads
 // the options, queues the page's calls and decides whether the page is tracked at all (privacy
 // signals, consent, sampling); only then does it load spoor.core.min.js, which loads the recorder,
 // web-vitals and (with the `flameup` option) spoor.flameup.min.js in turn. A page that is opted out, waits for consent or is sampled out pays for the
@@ -80,7 +80,7 @@ async function main() {
     build({
       ...browser,
       ...mangled,
-      entryPoints: ['src/script.ts'],
+      entryPoints: ['src/entry/script.ts'],
       outfile: `${dist}/spoor.min.js`,
       format: 'iife',
       minify: true,
@@ -88,14 +88,14 @@ async function main() {
     build({
       ...browser,
       ...mangled,
-      entryPoints: ['src/core-entry.ts'],
+      entryPoints: ['src/entry/core.ts'],
       outfile: `${dist}/spoor.core.min.js`,
       format: 'iife',
       minify: true,
     }),
     build({
       ...browser,
-      entryPoints: ['src/recorder-entry.ts'],
+      entryPoints: ['src/entry/recorder.ts'],
       outfile: `${dist}/spoor.recorder.min.js`,
       format: 'iife',
       minify: true,
@@ -103,7 +103,7 @@ async function main() {
     build({
       ...browser,
       ...mangled,
-      entryPoints: ['src/vitals-entry.ts'],
+      entryPoints: ['src/entry/vitals.ts'],
       outfile: `${dist}/spoor.vitals.min.js`,
       format: 'iife',
       minify: true,
@@ -111,7 +111,7 @@ async function main() {
     build({
       ...browser,
       ...mangled,
-      entryPoints: ['src/flameup-entry.ts'],
+      entryPoints: ['src/entry/flameup.ts'],
       outfile: `${dist}/spoor.flameup.min.js`,
       format: 'iife',
       minify: true,

@@ -1,7 +1,7 @@
 // Hostile input: for a typical snippet batch (the baseline), the largest batches the collector accepts
 // and the worst bodies an attacker can send within its limits, the collector's answer time and the
 // longest its event loop was held up, measured inside the collector with monitorEventLoopDelay
-// (server/loop-delay.ts). No request may hold the loop for more than 50 ms. Runs are interleaved
+// (server/lib/loop-delay.ts). No request may hold the loop for more than 50 ms. Runs are interleaved
 // across cases so that noise on a shared machine spreads evenly; every figure is a median of runs.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { request } from 'node:http';

@@ -1,6 +1,6 @@
 // Collector ingest: /track requests per second and latency at a few concurrency levels, beside a bare
 // node:http server that only reads and discards the same bodies, interleaved in the same run. Every
-// collector answer counted here is a 200 sent after the batch was durably committed (server/writer.ts:
+// collector answer counted here is a 200 sent after the batch was durably committed (server/store/writer.ts:
 // group commit, answered after the WAL's fdatasync).
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -35,7 +35,7 @@ const workload = { frames: 80, perFrame: 250 };
 const input = { moves: 100, wheelEvery: 10, wheelDelta: 400, pauseMs: 10 };
 
 /**
- * The record options Spoor's recorder passes to rrweb (src/recorder.ts), so that "bare rrweb" differs
+ * The record options Spoor's recorder passes to rrweb (src/observe/recorder.ts), so that "bare rrweb" differs
  * from Spoor only by Spoor's own code: privacy defaults, 50 ms mouse-move sampling, slim DOM, no canvas.
  */
 const rrwebOptions = {

@@ -1,25 +1,25 @@
 // The collector as a request handler built from a config and a store. It never listens: main.ts
 // does, and tests start it on port 0 over a temporary database (STYLE.md 11).
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
-import { type Body, gzippedBody, parseJsonObject, readBody } from './body.js';
 import type { Config } from './config.js';
-import { corsHeaders, originAllowed, preflightHeaders } from './cors.js';
-import { type Headers, HttpError, httpError } from './errors.js';
-import type { FlameupRelay } from './flameup.js';
+import { type Body, gzippedBody, parseJsonObject, readBody } from './http/body.js';
+import { corsHeaders, originAllowed, preflightHeaders } from './http/cors.js';
+import { type Headers, HttpError, httpError } from './http/errors.js';
 import { NOSNIFF, policyOrigins } from './http/headers.js';
 import { hostRefusal, requestOrigin } from './http/host.js';
+import { createRateLimiter, type RateDecision, rateHeaders } from './http/rate-limit.js';
+import { RawJson } from './http/raw-json.js';
+import { serveStatic } from './http/static.js';
 import { type IngestPool, sharedIngestPool } from './ingest/pool.js';
-import { createRateLimiter, type RateDecision, rateHeaders } from './ratelimit.js';
-import { RawJson } from './raw-json.js';
+import type { FlameupRelay } from './relay/relay.js';
 import type { Deps, Route, RouteContext } from './routes/context.js';
-import { eventsRoute } from './routes/events.js';
 import { faultRoute } from './routes/fault.js';
+import { eventsRoute } from './routes/get-events.js';
+import { sessionRoute } from './routes/mint-session.js';
 import { conversionsRoute, visitsRoute } from './routes/related.js';
-import { sessionRoute } from './routes/session.js';
 import { sessionsRoute } from './routes/sessions.js';
 import { trackRoute } from './routes/track.js';
-import { serveStatic } from './static.js';
-import type { Project, Store } from './store.js';
+import type { Project, Store } from './store/store.js';
 
 export interface AppOptions {
   config: Config;
@@ -28,7 +28,7 @@ export interface AppOptions {
   now?: () => number;
   /** Where 5xx details go; never to the client. */
   logError?: (message: string, error: unknown) => void;
-  /** The Flameup relay (server/flameup.ts); /track hands it each stored batch's custom events. */
+  /** The Flameup relay (server/relay/relay.ts); /track hands it each stored batch's custom events. */
   flameup?: FlameupRelay;
   /** The worker threads that check /track bodies; by default one pool per process. */
   ingest?: IngestPool;

@@ -4,11 +4,11 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { BodyLimits } from './body.js';
-import { generateKey, parseKey } from './crypto.js';
-import { DEFAULT_FLAMEUP_URL } from './flameup.js';
+import { generateKey, parseKey } from './crypto/encrypter.js';
+import type { BodyLimits } from './http/body.js';
 import type { HttpOptions } from './http/server.js';
 import type { CheckLimits } from './ingest/check.js';
+import { DEFAULT_FLAMEUP_URL } from './relay/relay.js';
 
 export interface Config {
   /** 0 picks a free port. */

@@ -3,9 +3,9 @@
 import type { AddressInfo } from 'node:net';
 import { createApp, ensureDemoProject } from './app.js';
 import { loadConfig } from './config.js';
-import { createFlameupRelay } from './flameup.js';
 import { createCollectorServer } from './http/server.js';
-import { openStore } from './store.js';
+import { createFlameupRelay } from './relay/relay.js';
+import { openStore } from './store/store.js';
 
 const config = loadConfig(process.env);
 const store = openStore(config.dbFile);

@@ -1,8 +1,8 @@
 // The snippet's configuration: one typed object with documented defaults (STYLE.md 7). `init(options)`
 // and the script tag's `data-*` attributes are merged over the same DEFAULTS.
 
-import type { DebugEvent } from './debug';
-import type { Goal } from './goals';
+import type { DebugEvent } from './lib/debug';
+import type { Goal } from './observe/goals';
 
 export type { Goal };
 
@@ -89,7 +89,7 @@ export interface Options {
   flameup?: FlameupOption;
 }
 
-/** The `flameup` option: direct mode of the Flameup mirror (src/flameup.ts). */
+/** The `flameup` option: direct mode of the Flameup mirror (src/flameup/flameup.ts). */
 export interface FlameupOption {
   /** Flameup API key, sent as `Authorization: Bearer`. Readable by anyone who opens the page. */
   apiKey: string;

@@ -3,13 +3,13 @@
 // them into chunks loaded only once the page is tracked (the core), records (the recorder), reports
 // vitals or mirrors to Flameup (the `flameup` option).
 
-import { bootPage } from './bootstrap';
 import type { Options } from './config';
-import { hasPage, inertTracker, onePerPage } from './page';
+import { bootPage } from './entry/bootstrap';
+import { hasPage, inertTracker, onePerPage } from './entry/page';
 import type { Tracker } from './tracker';
 
 export type { Consent, FlameupOption, Goal, Options } from './config';
-export type { DebugEvent } from './debug';
+export type { DebugEvent } from './lib/debug';
 export type { Tracker } from './tracker';
 export type { DropReason } from './types';
 
@@ -22,9 +22,9 @@ export function init(options: Options): Tracker {
   try {
     return onePerPage(options, () =>
       bootPage(options, () => import('./tracker').then((module) => module.createTracker), {
-        recorder: () => import('./recorder').then((module) => module.startRecorder),
-        vitals: () => import('./vitals').then((module) => module.startVitals),
-        flameup: () => import('./flameup').then((module) => module.startFlameup),
+        recorder: () => import('./observe/recorder').then((module) => module.startRecorder),
+        vitals: () => import('./observe/vitals').then((module) => module.startVitals),
+        flameup: () => import('./flameup/flameup').then((module) => module.startFlameup),
       }),
     );
   } catch (error) {

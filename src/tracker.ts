@@ -2,17 +2,11 @@
 // session, the observers and the recorder feed the queue; batches leave through the delivery in order.
 // Every call from the page or the browser passes the one error boundary, so nothing throws into the page.
 
-import { backoffDelay } from './backoff';
-import type { Context } from './bootstrap';
 import type { Config } from './config';
-import type { DebugEvent } from './debug';
-import { type Batch, createDelivery, type Delivery, makeBatch } from './delivery';
-import { identifyEvent, trackEvent } from './events';
-import type { Flameup, FlameupOptions } from './flameup';
-import { FLAMEUP_URL, flameupOutbox, forgetFlameup } from './flameup-outbox';
-import { startGoals } from './goals';
-import { createOutbox } from './outbox';
-import { sampleSession } from './privacy';
+import { backoffDelay } from './deliver/backoff';
+import { createRateLimit } from './deliver/budget';
+import { type Batch, createDelivery, type Delivery, makeBatch } from './deliver/delivery';
+import { createOutbox } from './deliver/outbox';
 import {
   bodyBytes,
   buildBody,
@@ -21,12 +15,19 @@ import {
   NO_IDENTIFIER,
   type Pending,
   splitByBytes,
-} from './queue';
-import { createRateLimit } from './ratelimit';
-import type { Recorder, StartRecorder } from './recorder';
-import { createSession, type Session } from './session';
-import { startTimer, type Timer } from './timer';
-import { createTransport, KEEPALIVE_BUDGET } from './transport';
+} from './deliver/queue';
+import { createTransport, KEEPALIVE_BUDGET } from './deliver/transport';
+import type { Context } from './entry/bootstrap';
+import type { Flameup, FlameupOptions } from './flameup/flameup';
+import { FLAMEUP_URL, flameupOutbox, forgetFlameup } from './flameup/outbox';
+import type { DebugEvent } from './lib/debug';
+import { startGoals } from './observe/goals';
+import { identifyEvent, trackEvent } from './observe/named-events';
+import type { Recorder, StartRecorder } from './observe/recorder';
+import { startTimer, type Timer } from './observe/timer';
+import { startVisits, type VisitPayload } from './observe/visits';
+import { sampleSession } from './state/privacy';
+import { createSession, type Session } from './state/session';
 import {
   customEvent,
   type DropReason,
@@ -35,7 +36,6 @@ import {
   type Stop,
   type WireEvent,
 } from './types';
-import { startVisits, type VisitPayload } from './visits';
 
 export type StartVitals = (opts: {
   enqueue: Enqueue;

@@ -1,5 +1,5 @@
 // Loaded with `--import` (after tsx) into the collector process that bench/hostile.mjs starts: samples
-// that process's own event loop (server/loop-delay.ts) and answers the bench over the IPC channel.
-import { startLoopDelayProbe } from '../../server/loop-delay.ts';
+// that process's own event loop (server/lib/loop-delay.ts) and answers the bench over the IPC channel.
+import { startLoopDelayProbe } from '../../server/lib/loop-delay.ts';
 
 startLoopDelayProbe();

@@ -4,10 +4,10 @@
 // the events. Order matters for cost: cheap checks first (size, depth, shape), then the identifier,
 // and only then the events, with at most MAX_FIELD_ERRORS errors before the walk stops.
 import { createHash } from 'node:crypto';
-import { jsonDepth } from '../body.js';
-import { MAX_FIELD_ERRORS } from '../errors.js';
-import { type IdentifierClaims, readIdentifier } from '../identifier.js';
-import { rules, validate } from '../validate.js';
+import { type IdentifierClaims, readIdentifier } from '../crypto/identifier.js';
+import { jsonDepth } from '../http/body.js';
+import { MAX_FIELD_ERRORS } from '../http/errors.js';
+import { rules, validate } from '../http/validate.js';
 
 export { MAX_FIELD_ERRORS };
 

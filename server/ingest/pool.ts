@@ -2,7 +2,7 @@
 // milliseconds, and every other request would wait that long if it ran on the event loop; a worker
 // takes it to another core. The queue is bounded by bytes, so bodies waiting cannot fill memory.
 import { availableParallelism } from 'node:os';
-import { createWorkerPool, type WorkerPool, workerModule } from '../worker-pool.js';
+import { createWorkerPool, type WorkerPool, workerModule } from '../lib/worker-pool.js';
 import type { CheckResult, CheckTask } from './check.js';
 
 export type IngestPool = WorkerPool<CheckTask, CheckResult>;

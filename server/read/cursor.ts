@@ -2,7 +2,7 @@
 // order, and the session it belongs to. Opaque to clients (base64url of a JSON array); decoding checks
 // every part, so a malformed, tampered or foreign cursor is told apart from a valid one and never
 // reaches SQL as anything but numbers.
-import type { BatchKey } from '../store.js';
+import type { BatchKey } from '../store/store.js';
 
 /** Longer than any cursor this collector writes: anything longer is refused before decoding. */
 export const MAX_CURSOR_LENGTH = 200;

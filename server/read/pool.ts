@@ -1,6 +1,6 @@
 // The worker thread that builds get-events pages (page.ts). One thread: reads are few (a token holder
 // replaying a session) and /track's own workers need the other cores. At most 16 pages wait for it.
-import { createWorkerPool, type WorkerPool, workerModule } from '../worker-pool.js';
+import { createWorkerPool, type WorkerPool, workerModule } from '../lib/worker-pool.js';
 import type { PageResult, PageTask } from './page.js';
 
 export type PagePool = WorkerPool<PageTask, PageResult>;

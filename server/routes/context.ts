@@ -1,12 +1,12 @@
 // What every route receives, and the helpers the public and read routes share.
 import type { IncomingMessage } from 'node:http';
 import type { Config } from '../config.js';
-import { originAllowed } from '../cors.js';
-import { fieldError, httpError, validationError } from '../errors.js';
-import type { FlameupRelay } from '../flameup.js';
-import { type IdentifierClaims, readIdentifier } from '../identifier.js';
+import { type IdentifierClaims, readIdentifier } from '../crypto/identifier.js';
+import { originAllowed } from '../http/cors.js';
+import { fieldError, httpError, validationError } from '../http/errors.js';
 import type { IngestPool } from '../ingest/pool.js';
-import type { Project, SessionRecord, Store } from '../store.js';
+import type { FlameupRelay } from '../relay/relay.js';
+import type { Project, SessionRecord, Store } from '../store/store.js';
 
 export interface Deps {
   config: Config;

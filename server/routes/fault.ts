@@ -1,7 +1,7 @@
 // POST /api/__test/fault (only with SPOOR_TEST_FAULTS=1): makes /track answer a given status for a
 // while, so e2e tests can meet a 500 or a 429 storm as a user would. `{"status": 0}` clears it.
-import { validationError } from '../errors.js';
-import { type Check, rules, validate } from '../validate.js';
+import { validationError } from '../http/errors.js';
+import { type Check, rules, validate } from '../http/validate.js';
 import type { Deps, Route } from './context.js';
 
 /** 0 clears the fault; anything else must be an error status. */

@@ -1,8 +1,8 @@
 // POST .../sessions/get-visits and .../sessions/get-conversions: rows extracted at ingest, so these
 // never decompress a batch. `key: count` answers the number of rows instead of the rows.
-import { validationError } from '../errors.js';
-import type { RelatedQuery } from '../store.js';
-import { type Check, normalizeDate, rules, type Schema, validate } from '../validate.js';
+import { validationError } from '../http/errors.js';
+import { type Check, normalizeDate, rules, type Schema, validate } from '../http/validate.js';
+import type { RelatedQuery } from '../store/store.js';
 import { assertOwnSessions, type Deps, type Route } from './context.js';
 
 const common: Schema = {

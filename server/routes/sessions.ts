@@ -1,7 +1,7 @@
 // POST /api/services/analytics/v1/project/sessions: the project's sessions, paginated.
-import { MAX_FIELD_ERRORS, validationError } from '../errors.js';
-import { irregularVerdict } from '../irregular.js';
-import { paginate, requestedPage } from '../paginate.js';
+import { MAX_FIELD_ERRORS, validationError } from '../http/errors.js';
+import { normalizeDate, rules, toNumber, truthy, validate } from '../http/validate.js';
+import { irregularVerdict } from '../lib/irregular.js';
 import {
   FILTER_KEYS,
   type FilterKey,
@@ -10,9 +10,9 @@ import {
   SORT_KEYS,
   type SortKey,
   type Store,
-} from '../store.js';
-import { normalizeDate, rules, toNumber, truthy, validate } from '../validate.js';
+} from '../store/store.js';
 import type { Deps, Route } from './context.js';
+import { paginate, requestedPage } from './paginate.js';
 
 const schema = {
   start_date: { required: true, rules: [rules.date()] },

@@ -1,7 +1,7 @@
 // POST /api/services/analytics/v1/track: one batch of a tab's events, durably stored before the 200
 // (docs/contract.md, "Store session recording data"). The body is checked and summarised in a worker
 // thread (server/ingest/); the event loop only looks the summary up and writes it.
-import { httpError, validationError } from '../errors.js';
+import { httpError, validationError } from '../http/errors.js';
 import { assertOriginAllowed, type Deps, invalidIdentifier, type Route, sessionOfClaims } from './context.js';
 
 export function trackRoute(deps: Deps): Route {

@@ -3,7 +3,7 @@ import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { pageWindow, paginate } from '../../server/paginate.js';
+import { pageWindow, paginate } from '../../server/routes/paginate.js';
 import { type Collector, startCollector, V1 } from './harness.js';
 
 const root = mkdtempSync(join(tmpdir(), 'spoor-root-'));

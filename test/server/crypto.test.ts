@@ -6,8 +6,8 @@ import {
   encryptString,
   generateKey,
   parseKey,
-} from '../../server/crypto.js';
-import { mintIdentifier, readIdentifier } from '../../server/identifier.js';
+} from '../../server/crypto/encrypter.js';
+import { mintIdentifier, readIdentifier } from '../../server/crypto/identifier.js';
 
 const laravelVector = {
   iv: 'X4tS9MTblAjenxsyPubhUQ==',

@@ -6,8 +6,8 @@ import { join } from 'node:path';
 import { expect, it } from 'vitest';
 import { createApp, ensureDemoProject } from '../../server/app.js';
 import { loadConfig } from '../../server/config.js';
-import { createFlameupRelay } from '../../server/flameup.js';
-import { openStore } from '../../server/store.js';
+import { createFlameupRelay } from '../../server/relay/relay.js';
+import { openStore } from '../../server/store/store.js';
 import { startFlameupStandin } from '../support/flameup-standin.js';
 import { custom, V1, visit } from './harness.js';
 

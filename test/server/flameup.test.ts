@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import { join, relative, sep } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { classify, createFlameupRelay, type FlameupRelay } from '../../server/flameup.js';
-import { readIdentifier } from '../../server/identifier.js';
+import { readIdentifier } from '../../server/crypto/identifier.js';
 import { type CustomRow, customRow } from '../../server/ingest/check.js';
+import { classify, createFlameupRelay, type FlameupRelay } from '../../server/relay/relay.js';
 import { type FlameupStandin, startFlameupStandin } from '../support/flameup-standin.js';
 import { custom, startCollector, V1, visit } from './harness.js';
 

@@ -1,10 +1,10 @@
-// The /track write path: group commit (server/writer.ts), the stored body, and checkpoints off the
-// request path (server/checkpointer.ts). Groups are committed when the test says so (the writer's
+// The /track write path: group commit (server/store/writer.ts), the stored body, and checkpoints off the
+// request path (server/store/checkpointer.ts). Groups are committed when the test says so (the writer's
 // `schedule` option), so nothing here depends on timing; transactions are counted in the WAL itself.
 import { readFileSync, statSync } from 'node:fs';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { StoreOptions } from '../../server/store.js';
+import type { StoreOptions } from '../../server/store/store.js';
 import { type Collector, custom, startCollector, V1, visit } from './harness.js';
 import { readAllEvents } from './read-events.js';
 

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { createApp, ensureDemoProject } from '../../server/app.js';
 import { type Config, loadConfig } from '../../server/config.js';
 import { createCollectorServer } from '../../server/http/server.js';
-import { openStore, type Project, type Store, type StoreOptions } from '../../server/store.js';
+import { openStore, type Project, type Store, type StoreOptions } from '../../server/store/store.js';
 
 export const V1 = '/api/services/analytics/v1';
 

@@ -11,7 +11,7 @@ import { loadConfig } from '../../server/config.js';
 import { policyOrigins, replayPolicy } from '../../server/http/headers.js';
 import { addressKey, createCollectorServer } from '../../server/http/server.js';
 import { escapeHtml, fillTemplate } from '../../server/http/template.js';
-import { openStore } from '../../server/store.js';
+import { openStore } from '../../server/store/store.js';
 import { type Collector, startCollector, V1 } from './harness.js';
 
 const SESSION = `${V1}/session`;

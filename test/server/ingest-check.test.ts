@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { mintIdentifier } from '../../server/identifier.js';
+import { mintIdentifier } from '../../server/crypto/identifier.js';
 import {
   type CheckLimits,
   type CheckResult,

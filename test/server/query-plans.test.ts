@@ -2,7 +2,7 @@
 // reach its rows through an index. Plans without statistics (no ANALYZE) do not depend on the row
 // count, so an empty database shows the plans of a million-session one.
 import { afterEach, describe, expect, it } from 'vitest';
-import { SORT_KEYS } from '../../server/store.js';
+import { SORT_KEYS } from '../../server/store/store.js';
 import { type Collector, custom, startCollector, V1, visit } from './harness.js';
 
 let c: Collector | undefined;

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { readIdentifier } from '../../server/identifier.js';
+import { readIdentifier } from '../../server/crypto/identifier.js';
 import { type Collector, custom, startCollector, V1, visit } from './harness.js';
 
 const SESSIONS = `${V1}/project/sessions`;

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { readIdentifier } from '../../server/identifier.js';
+import { readIdentifier } from '../../server/crypto/identifier.js';
 import { type Collector, startCollector, V1 } from './harness.js';
 
 const SESSION = `${V1}/session`;

@@ -1,7 +1,7 @@
 import { gzipSync } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { encryptString, generateKey, parseKey } from '../../server/crypto.js';
-import { mintIdentifier } from '../../server/identifier.js';
+import { encryptString, generateKey, parseKey } from '../../server/crypto/encrypter.js';
+import { mintIdentifier } from '../../server/crypto/identifier.js';
 import { type Collector, custom, startCollector, V1, visit } from './harness.js';
 
 const TRACK = `${V1}/track`;

@@ -7,7 +7,7 @@ import {
   MAX_RETRY_AFTER_MS,
   MIN_DELAY_MS,
   parseRetryAfter,
-} from '../../src/backoff';
+} from '../../src/deliver/backoff';
 
 const now = Date.UTC(2025, 5, 1, 12, 0, 0);
 const half = () => 0.5;

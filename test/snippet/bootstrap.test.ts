@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { boot, type CreateTracker } from '../../src/bootstrap';
 import type { Options } from '../../src/config';
-import type { DebugEvent } from '../../src/debug';
+import { boot, type CreateTracker } from '../../src/entry/bootstrap';
+import type { DebugEvent } from '../../src/lib/debug';
 import { createTracker } from '../../src/tracker';
 import { allowAutomation, endpoint, fakePage, names } from './fake-page';
 

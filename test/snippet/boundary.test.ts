@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
-import { createBoundary } from '../../src/boundary';
-import { createDebug } from '../../src/debug';
+import { createBoundary } from '../../src/lib/boundary';
+import { createDebug } from '../../src/lib/debug';
 
 describe('error boundary', () => {
   it('catches what a guarded function throws and hands it to onError', () => {

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { gzip } from '../../src/compress';
+import { gzip } from '../../src/deliver/compress';
 import { bodyText } from './fake-network';
 
 interface NodeEvents {

@@ -1,10 +1,10 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { createDebug } from '../../src/debug';
-import { createDelivery, makeBatch } from '../../src/delivery';
-import { type _Backend, _createOutboxOn, _localStorageBackend } from '../../src/outbox';
-import { buildBody } from '../../src/queue';
-import { createRateLimit } from '../../src/ratelimit';
-import { createTransport } from '../../src/transport';
+import { createRateLimit } from '../../src/deliver/budget';
+import { createDelivery, makeBatch } from '../../src/deliver/delivery';
+import { type _Backend, _createOutboxOn, _localStorageBackend } from '../../src/deliver/outbox';
+import { buildBody } from '../../src/deliver/queue';
+import { createTransport } from '../../src/deliver/transport';
+import { createDebug } from '../../src/lib/debug';
 import { fakeFetch, fakeOutbox, type Reply } from './fake-network';
 
 // Delivery under the faults of issue 5's e2e tests, with a fake clock: what must never be lost.

@@ -1,9 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { createDebug, type DebugEvent } from '../../src/debug';
-import { createDelivery, makeBatch } from '../../src/delivery';
-import { buildBody } from '../../src/queue';
-import { createRateLimit } from '../../src/ratelimit';
-import { type Answer, createTransport, type Transport } from '../../src/transport';
+import { createRateLimit } from '../../src/deliver/budget';
+import { createDelivery, makeBatch } from '../../src/deliver/delivery';
+import { buildBody } from '../../src/deliver/queue';
+import { type Answer, createTransport, type Transport } from '../../src/deliver/transport';
+import { createDebug, type DebugEvent } from '../../src/lib/debug';
 import { fakeFetch, fakeOutbox, type Reply } from './fake-network';
 
 const url = 'https://c.example/api/services/analytics/v1/track';

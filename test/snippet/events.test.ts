@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type Checked, identifyEvent, trackEvent } from '../../src/events';
+import { type Checked, identifyEvent, trackEvent } from '../../src/observe/named-events';
 
 function payloadOf(checked: Checked): unknown {
   if (!checked.ok) throw new Error(`expected ok, got ${checked.error.message}`);

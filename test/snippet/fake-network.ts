@@ -62,7 +62,7 @@ export const settle = async (rounds = 20) => {
   for (let i = 0; i < rounds; i++) await new Promise((resolve) => setTimeout(resolve, 0));
 };
 
-import type { Outbox, OutboxBatch } from '../../src/outbox';
+import type { Outbox, OutboxBatch } from '../../src/deliver/outbox';
 
 /** An in-memory outbox with the real one's contract (oldest first, try-lock). */
 export function fakeOutbox(): Outbox & { batches: Map<string, OutboxBatch>; locked: boolean } {

@@ -2,9 +2,9 @@
 // memory, an in-memory outbox, and lazily loaded parts that record whether they were asked for.
 
 import { vi } from 'vitest';
-import type { Environment } from '../../src/bootstrap';
-import type { Outbox } from '../../src/outbox';
-import { createStorage, type KeyValue } from '../../src/storage';
+import type { Outbox } from '../../src/deliver/outbox';
+import type { Environment } from '../../src/entry/bootstrap';
+import { createStorage, type KeyValue } from '../../src/state/storage';
 import type { Loaders } from '../../src/tracker';
 import { fakeFetch, fakeOutbox, type Reply } from './fake-network';
 
@@ -85,7 +85,7 @@ export function fakePage(opts: PageOptions = {}) {
     },
     flameup: async () => {
       flameupLoaded();
-      return (await import('../../src/flameup')).startFlameup;
+      return (await import('../../src/flameup/flameup')).startFlameup;
     },
   };
   const env: Environment = {

@@ -1,10 +1,10 @@
 // The Flameup direct mode as the tracker runs it (the `flameup` option); flameup.test.ts covers the
 // mirror's own queue, retries and outbox.
 import { afterEach, describe, expect, it } from 'vitest';
-import { boot, type Environment } from '../../src/bootstrap';
-import { createBoundary } from '../../src/boundary';
 import { type FlameupOption, type Options, readDataAttributes, resolveConfig } from '../../src/config';
-import { createDebug, type DebugEvent } from '../../src/debug';
+import { boot, type Environment } from '../../src/entry/bootstrap';
+import { createBoundary } from '../../src/lib/boundary';
+import { createDebug, type DebugEvent } from '../../src/lib/debug';
 import { createTracker, type Loaders, type Tracker } from '../../src/tracker';
 import { createFlameupApi, type FlameupApi, fetchOverApi, TRACK_PATH } from '../support/flameup-api';
 import { allowAutomation, endpoint, fakePage, names } from './fake-page';

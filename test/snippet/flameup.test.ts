@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { type Flameup, type FlameupOptions, startFlameup } from '../../src/flameup';
-import { flameupOutbox, forgetFlameup } from '../../src/flameup-outbox';
-import { createTransport } from '../../src/transport';
+import { createTransport } from '../../src/deliver/transport';
+import { type Flameup, type FlameupOptions, startFlameup } from '../../src/flameup/flameup';
+import { flameupOutbox, forgetFlameup } from '../../src/flameup/outbox';
 import type { DropReason } from '../../src/types';
 import { createFlameupApi, fetchOverApi, TRACK_PATH } from '../support/flameup-api';
 

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, type Mock, vi } from 'vitest';
-import { describeElement, type Goal, startGoals } from '../../src/goals';
+import { describeElement, type Goal, startGoals } from '../../src/observe/goals';
 import type { WireEvent } from '../../src/types';
 
 let log: string[];

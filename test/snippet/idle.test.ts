@@ -1,10 +1,10 @@
 // An idle page sends nothing: the timer's progress rides on batches with events, on visits and on page
 // hide, or goes alone at most once a minute while the page is visible and focused.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { Environment } from '../../src/bootstrap';
-import { createBoundary } from '../../src/boundary';
 import { type Options, resolveConfig } from '../../src/config';
-import { createDebug } from '../../src/debug';
+import type { Environment } from '../../src/entry/bootstrap';
+import { createBoundary } from '../../src/lib/boundary';
+import { createDebug } from '../../src/lib/debug';
 import { createTracker, type Loaders } from '../../src/tracker';
 import { allowAutomation, endpoint, fakePage, names } from './fake-page';
 

@@ -2,11 +2,11 @@
 // modules. Equal options get the same tracker; other options replace it; one core and one recorder
 // run at a time, on one session identifier.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { bootPage, type CreateTracker } from '../../src/bootstrap';
 import type { Options } from '../../src/config';
-import type { DebugEvent } from '../../src/debug';
+import { bootPage, type CreateTracker } from '../../src/entry/bootstrap';
+import { onePerPage, optionsKey } from '../../src/entry/page';
 import { init } from '../../src/index';
-import { onePerPage, optionsKey } from '../../src/page';
+import type { DebugEvent } from '../../src/lib/debug';
 import { createTracker } from '../../src/tracker';
 import { allowAutomation, endpoint, fakePage, names } from './fake-page';
 

@@ -7,7 +7,7 @@ import {
   createOutbox,
   LEASE_MS,
   type OutboxBatch,
-} from '../../src/outbox';
+} from '../../src/deliver/outbox';
 
 // happy-dom has no IndexedDB, so createOutbox lands on localStorage here; the IndexedDB backend runs in
 // real Chromium under e2e/.

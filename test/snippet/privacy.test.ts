@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { browserOptOut, type PrivacySignals, sampleSession } from '../../src/privacy';
+import { browserOptOut, type PrivacySignals, sampleSession } from '../../src/state/privacy';
 
 const defaults = { respectGlobalPrivacyControl: true, respectDoNotTrack: false, allowAutomation: false };
 const human: PrivacySignals = { doNotTrack: null, webdriver: false };

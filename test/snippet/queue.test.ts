@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { bodyBytes, buildBody, byteLength, createQueue, splitByBytes } from '../../src/queue';
+import { bodyBytes, buildBody, byteLength, createQueue, splitByBytes } from '../../src/deliver/queue';
 
 const event = (text: string) => ({ type: 5, data: { tag: 'event', payload: { name: text } }, timestamp: 1 });
 

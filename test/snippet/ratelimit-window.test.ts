@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createRateLimit } from '../../src/ratelimit';
+import { createRateLimit } from '../../src/deliver/budget';
 
 describe('rate limit windows', () => {
   it('forgets "0 left" once the server window has passed and paces at the full rate again', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createRateLimit } from '../../src/ratelimit';
+import { createRateLimit } from '../../src/deliver/budget';
 
 /** Sends as fast as the bucket allows for `ms` and returns the send times. */
 function sendFlatOut(limit: ReturnType<typeof createRateLimit>, clock: { now: number }, ms: number) {

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { DebugEvent } from '../../src/debug';
+import type { DebugEvent } from '../../src/lib/debug';
 import { createTracker } from '../../src/tracker';
 import { fakeFetch } from './fake-network';
 import { names } from './fake-page';
@@ -19,7 +19,7 @@ async function install(data: Record<string, string>, queued: unknown[][] = [], n
   document.head.appendChild(script);
   slots.spoor = Object.assign(() => {}, { q: queued });
   vi.resetModules();
-  await import('../../src/script');
+  await import('../../src/entry/script');
   return slots.spoor as Spoor;
 }
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { createSession, SHARED_KEY, TAB_KEY } from '../../src/session';
-import { createStorage, type KeyValue } from '../../src/storage';
+import { createSession, SHARED_KEY, TAB_KEY } from '../../src/state/session';
+import { createStorage, type KeyValue } from '../../src/state/storage';
 import { fakeFetch } from './fake-network';
 
 function memoryStorage(): Storage {

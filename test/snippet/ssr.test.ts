@@ -51,7 +51,7 @@ describe('the npm entry where there is no page', () => {
 
   it('lets the script-tag file run in a worker (importScripts) without a window, leaving nothing behind', async () => {
     vi.stubGlobal('self', globalThis);
-    await expect(import('../../src/script')).resolves.toBeDefined();
+    await expect(import('../../src/entry/script')).resolves.toBeDefined();
     expect((globalThis as { spoor?: unknown }).spoor).toBeUndefined();
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { startTimer } from '../../src/timer';
+import { startTimer } from '../../src/observe/timer';
 
 function page() {
   let visible: DocumentVisibilityState = 'visible';

@@ -1,8 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { Environment } from '../../src/bootstrap';
-import { createBoundary } from '../../src/boundary';
 import { type Options, resolveConfig } from '../../src/config';
-import { createDebug, type DebugEvent } from '../../src/debug';
+import type { Environment } from '../../src/entry/bootstrap';
+import { createBoundary } from '../../src/lib/boundary';
+import { createDebug, type DebugEvent } from '../../src/lib/debug';
 import { createTracker, type Loaders } from '../../src/tracker';
 import { allowAutomation, endpoint, fakePage, names, type PageOptions } from './fake-page';
 

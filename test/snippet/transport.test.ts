@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createTransport, KEEPALIVE_BUDGET } from '../../src/transport';
+import { createTransport, KEEPALIVE_BUDGET } from '../../src/deliver/transport';
 import { fakeFetch } from './fake-network';
 
 const url = 'https://c.example/api/services/analytics/v1/track';

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, type Mock, vi } from 'vitest';
+import { startVisits, type VisitPayload } from '../../src/observe/visits';
 import type { Stop } from '../../src/types';
-import { startVisits, type VisitPayload } from '../../src/visits';
 
 // The untouched methods, to put the URL back between tests without going through a wrapper.
 const nativePush = history.pushState;

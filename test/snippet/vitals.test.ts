@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, type Mock, vi } from 'vitest';
 import { onINP } from 'web-vitals';
+import { startVitals } from '../../src/observe/vitals';
 import type { DropReason, Stop, WireEvent } from '../../src/types';
-import { startVitals } from '../../src/vitals';
 
 type Name = 'LCP' | 'INP' | 'CLS' | 'FCP' | 'TTFB';
 type Feed = (metric: Record<string, unknown>) => void;

@@ -1,0 +1,61 @@
+// rrweb recording with privacy on by default. Loaded lazily, only once recording actually starts:
+// by dynamic import() from the npm build and as spoor.recorder.min.js from the script tag.
+
+import { record } from '@rrweb/record';
+import type { Enqueue, ReportError, Stop } from '../types';
+
+export interface RecorderOptions {
+  enqueue: Enqueue;
+  report: ReportError;
+  /** CSS selectors added to the classes spoor-mask / spoor-block. */
+  mask: string;
+  block: string;
+  maskAllInputs: boolean;
+}
+
+export interface Recorder {
+  /** Starts the recording over with a full snapshot, so what follows replays after a lost batch. */
+  takeFullSnapshot(): void;
+  stop: Stop;
+}
+
+export type StartRecorder = (opts: RecorderOptions) => Recorder;
+
+/** Password fields are never recorded, whatever maskAllInputs says: their input events are ignored and
+ * their value masked in snapshots. */
+const PASSWORD = 'input[type="password" i]';
+
+export const startRecorder: StartRecorder = (opts) => {
+  const stop = record({
+    emit: (event) => opts.enqueue(event as Parameters<Enqueue>[0]),
+    blockClass: 'spoor-block',
+    ...(opts.block ? { blockSelector: opts.block } : {}),
+    ignoreClass: 'spoor-ignore',
+    ignoreSelector: PASSWORD,
+    maskTextClass: 'spoor-mask',
+    ...(opts.mask ? { maskTextSelector: opts.mask } : {}),
+    maskAllInputs: opts.maskAllInputs,
+    maskInputOptions: { password: true },
+    sampling: { mousemove: 50 },
+    slimDOMOptions: 'all',
+    recordCanvas: false,
+    inlineImages: false,
+    collectFonts: false,
+    errorHandler: (error) => {
+      opts.report(error);
+      return true;
+    },
+  });
+  return {
+    takeFullSnapshot() {
+      try {
+        record.takeFullSnapshot(true);
+      } catch (error) {
+        opts.report(error);
+      }
+    },
+    stop() {
+      stop?.();
+    },
+  };
+};

@@ -1,0 +1,150 @@
+import type { ReportError, Stop } from '../types';
+
+/** The payload of a `visit` custom event (CONTRACT.md section 6). */
+export interface VisitPayload {
+  url: string;
+  referrer: string;
+  title: string;
+  navigation: 'load' | 'push' | 'replace' | 'pop' | 'hash' | 'restore';
+}
+
+type InPage = 'push' | 'replace' | 'pop' | 'hash';
+
+/**
+ * Detects page views. Calls onVisit once at start (or when a prerendered page becomes visible) and at
+ * each navigation that changes path or query (hash too when hashRoutes). It does NOT enqueue: the
+ * core flushes the previous batch, restarts the timer, enqueues customEvent('visit', payload), then
+ * calls goals.checkUrl(url).
+ *
+ * - The 'load' visit is reported synchronously inside this call, so the core must be ready for it.
+ * - `url` leaves out the fragment unless `hashRoutes` is on: fragments carry OAuth tokens
+ *   (`#access_token=...`) and in-page anchors that are not page views.
+ * - `referrer` is `document.referrer` for 'load', the previous visit's URL for in-page navigations,
+ *   and '' for 'restore' (the page the visitor came back from is not exposed to this one).
+ * - In-page visits are reported in a microtask after the navigation, in order: routers often set
+ *   `document.title` right after `pushState`, and the visit should carry the new page's title. The URL
+ *   is read at once, so several navigations in one task each keep their own URL.
+ */
+export function startVisits(opts: {
+  hashRoutes: boolean;
+  onVisit: (visit: VisitPayload) => void;
+  report: ReportError;
+}): Stop {
+  const { hashRoutes, onVisit, report } = opts;
+  /** The URL of the latest visit, as reported: navigations are compared against it. */
+  let lastUrl = '';
+  /** False while the page is still prerendering and after stop: no visits then. */
+  let active = false;
+  /** Set by stop; a wrapper that could not be removed checks it and passes calls straight through. */
+  let stopped = false;
+
+  const currentUrl = (): string => (hashRoutes ? location.href : withoutHash(location.href));
+
+  const emit = (navigation: VisitPayload['navigation'], url: string, referrer: string): void => {
+    try {
+      onVisit({ url, referrer, title: document.title, navigation });
+    } catch (error) {
+      report(error);
+    }
+  };
+
+  const navigated = (navigation: InPage): void => {
+    if (!active) return;
+    const url = currentUrl();
+    if (url === lastUrl) return;
+    const referrer = lastUrl;
+    lastUrl = url;
+    queueMicrotask(() => {
+      if (active) emit(navigation, url, referrer);
+    });
+  };
+
+  const guarded =
+    <A extends unknown[]>(fn: (...args: A) => void) =>
+    (...args: A): void => {
+      try {
+        fn(...args);
+      } catch (error) {
+        report(error);
+      }
+    };
+
+  const onPopState = guarded((): void => {
+    // A fragment-only change fires popstate and then hashchange; let hashchange label it 'hash'.
+    if (hashRoutes && withoutHash(location.href) === withoutHash(lastUrl)) return;
+    navigated('pop');
+  });
+  const onHashChange = guarded((): void => navigated('hash'));
+  const onPageShow = guarded((event: PageTransitionEvent): void => {
+    // A page restored from the back/forward cache is a new page view even at the same URL.
+    if (!event.persisted || !active) return;
+    lastUrl = currentUrl();
+    emit('restore', lastUrl, '');
+  });
+  const activate = guarded((): void => {
+    if (active || stopped) return;
+    active = true;
+    lastUrl = currentUrl();
+    emit('load', lastUrl, document.referrer);
+  });
+  const onPrerenderingChange = guarded((): void => {
+    document.removeEventListener('prerenderingchange', onPrerenderingChange);
+    activate();
+  });
+
+  const unpatchPush = patchHistory('pushState', () => !stopped && navigated('push'), report);
+  const unpatchReplace = patchHistory('replaceState', () => !stopped && navigated('replace'), report);
+  addEventListener('popstate', onPopState);
+  addEventListener('pageshow', onPageShow);
+  if (hashRoutes) addEventListener('hashchange', onHashChange);
+
+  // A prerendered page has not been seen yet: its visit counts when the visitor activates it.
+  if ((document as Document & { prerendering?: boolean }).prerendering === true) {
+    document.addEventListener('prerenderingchange', onPrerenderingChange);
+  } else {
+    activate();
+  }
+
+  return () => {
+    if (stopped) return;
+    stopped = true;
+    active = false;
+    unpatchPush();
+    unpatchReplace();
+    removeEventListener('popstate', onPopState);
+    removeEventListener('pageshow', onPageShow);
+    removeEventListener('hashchange', onHashChange);
+    document.removeEventListener('prerenderingchange', onPrerenderingChange);
+  };
+}
+
+/**
+ * Wraps `history[method]` so that `after` runs once the original has changed the URL. The original runs
+ * first and its exceptions reach the caller unchanged, exactly as without us. Returns the unpatch
+ * function: it restores the original only if nobody wrapped the method after us; otherwise removing our
+ * wrapper would also remove theirs, so ours stays as a pass-through (`after` checks the stop flag).
+ */
+function patchHistory(method: 'pushState' | 'replaceState', after: () => void, report: ReportError): Stop {
+  const original = history[method];
+  const hadOwn = Object.hasOwn(history, method);
+  const wrapper = function (this: History, ...args: Parameters<History['pushState']>): void {
+    original.apply(this, args);
+    try {
+      after();
+    } catch (error) {
+      report(error);
+    }
+  };
+  history[method] = wrapper;
+  return () => {
+    if (history[method] !== wrapper) return;
+    if (hadOwn) history[method] = original;
+    else delete (history as Partial<History>)[method];
+  };
+}
+
+function withoutHash(url: string): string {
+  // A serialized URL has '#' only as the fragment delimiter.
+  const i = url.indexOf('#');
+  return i === -1 ? url : url.slice(0, i);
+}
