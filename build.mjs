@@ -2,7 +2,7 @@
 // failing when a file is over its budget. `node build.mjs`.
 //
 // Why the snippet is split: a site owner's script tag must cost a few kilobytes until recording starts
-// (issue 2: 6 KB gzip), and the whole core (session, queue, transport, delivery, outbox, observers)
+// (6 KB gzip), and the whole core (session, queue, transport, delivery, outbox, observers)
 // cannot fit in that with every feature. So spoor.min.js is a bootstrap (src/entry/bootstrap.ts) that reads
 // the options, queues the page's calls and decides whether the page is tracked at all (privacy
 // signals, consent, sampling); only then does it load spoor.core.min.js, which loads the recorder,
@@ -22,19 +22,19 @@ const { generateDtsBundle } = createRequire(import.meta.url)('dts-bundle-generat
 const gz = (bytes) => gzipSync(bytes, { level: 9 }).length;
 const br = (bytes) => brotliCompressSync(bytes, { params: { [constants.BROTLI_PARAM_QUALITY]: 11 } }).length;
 
-// The recorder may cost at most this much more than @rrweb/record bundled alone (issue 2).
+// The recorder may cost at most this much more than @rrweb/record bundled alone.
 const RECORDER_SLACK = 1.1;
 // The core measured 10.9 KB gzip when it was split off (spoor.core.min.js, 10,939 B); its budget leaves
 // about 10% headroom, so that growth is a decision rather than an accident.
 const CORE_BUDGET = 12 * 1024;
-// The Flameup direct mode (issue 7) is its own file: in the core it took the core 200 B over its budget
+// The Flameup direct mode is its own file: in the core it took the core 200 B over its budget
 // (12,483 B), for a feature few sites set. The core hands it the outbox, so it holds only its queue and
 // the backoff rules; it measured 2,207 B gzip, and its budget leaves about 15% headroom.
 const FLAMEUP_BUDGET = 2560;
 
 /** Gzip budgets in bytes, by file name; `recorder` is filled in from the reference below. */
 const budgets = [
-  { match: /^spoor\.min\.js$/, gzip: 6 * 1024, why: 'the script tag: 6 KB gzip (issue 2)' },
+  { match: /^spoor\.min\.js$/, gzip: 6 * 1024, why: 'the script tag: 6 KB gzip' },
   { match: /^spoor\.core\.min\.js$/, gzip: CORE_BUDGET, why: 'the core, loaded once tracked' },
   { match: /^spoor\.recorder\.min\.js$/, gzip: 'recorder', why: '@rrweb/record alone + 10%' },
   { match: /^spoor\.vitals\.min\.js$/, gzip: 3 * 1024, why: 'web-vitals and our reporting' },

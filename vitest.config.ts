@@ -22,6 +22,14 @@ export default defineConfig({
       },
       {
         test: {
+          name: 'tooling',
+          include: ['test/tooling/**/*.test.ts'],
+          environment: 'node',
+          testTimeout: 60000,
+        },
+      },
+      {
+        test: {
           name: 'server',
           include: ['test/server/**/*.test.ts'],
           environment: 'node',

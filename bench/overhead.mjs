@@ -261,7 +261,7 @@ async function startVariant(page, variant, collector) {
     );
     await page.evaluate(
       async ({ api, projectKey, extra }) => {
-        // The one-line stub of CONTRACT.md section 7, then the debug listener queued through it.
+        // The one-line stub of docs/contract.md, "Installing the snippet", then the debug listener queued through it.
         window.spoor =
           window.spoor ||
           function () {

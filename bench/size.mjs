@@ -7,9 +7,9 @@ import { bundle } from './lib/bundle.mjs';
 import { distDir } from './lib/paths.mjs';
 import { formatBytes } from './lib/stats.mjs';
 
-/** The budget of the script-tag loader (issue 2). */
+/** The budget of the script-tag loader (6 KB gzip). */
 const LOADER_BUDGET_GZIP = 6 * 1024;
-/** The recorder file may cost at most this much more than @rrweb/record bundled alone (issue 2). */
+/** The recorder file may cost at most this much more than @rrweb/record bundled alone. */
 const RECORDER_SLACK = 0.1;
 
 const vitals = 'onCLS, onFCP, onINP, onLCP, onTTFB';

@@ -1,4 +1,4 @@
-// The stub of CONTRACT.md section 7: queues calls made before spoor.min.js has loaded, which the
+// The stub of docs/contract.md, "Installing the snippet": queues calls made before spoor.min.js has loaded, which the
 // snippet replays in order. Same behaviour as the contract's one-liner, spelled out for the linter.
 window.spoor =
   window.spoor ||

@@ -1,5 +1,5 @@
-// The shop journey of issue 4 and the counts of issue 6: what the collector stored for one visitor
-// who browses, buys and reaches the thank-you page.
+// The shop journey and its counts: what the collector stored for one visitor who browses, buys and
+// reaches the thank-you page.
 import { expect, leave, test } from './fixtures.js';
 import { customEvents, expectStored, rawJson } from './store.js';
 
@@ -74,7 +74,7 @@ test('a visitor who browses, buys and reaches thank-you makes one session with f
 
   // Four visits, in the order they happened, all in the first tab, each a page load.
   const visits = [...stored.visits].sort((a, b) => a.started_at - b.started_at);
-  expect(visits.map((v) => new URL(v.url).pathname)).toEqual([
+  expect(visits.map((v) => new URL(String(v.url)).pathname)).toEqual([
     '/products.html',
     '/product.html',
     '/checkout.html',

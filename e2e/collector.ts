@@ -1,5 +1,6 @@
 // Starts the real collector (`server/main.ts`) as its own process, on a free port and a temporary
-// data folder, the way `npm start` runs it. The fault tests restart it on the same folder.
+// data folder, the way `npm start` runs it. The fault tests restart it on the same folder, and put a
+// proxy in front of it for the faults of the network between (e2e/fault-proxy.ts).
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -54,7 +55,6 @@ export async function startCollector(options: CollectorOptions = {}): Promise<Co
       ...TEST_KEYS,
       PORT: String(options.port ?? 0),
       SPOOR_DATA: dataDir,
-      SPOOR_TEST_FAULTS: '1',
       // The harness polls the read endpoints; the published 60 a minute would throttle the polling,
       // not the code under test.
       SPOOR_READ_LIMIT: '100000',

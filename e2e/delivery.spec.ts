@@ -1,4 +1,4 @@
-// Delivery at the edges of a page's life (issue 4): closing the tab right after an interaction still
+// Delivery at the edges of a page's life: closing the tab right after an interaction still
 // delivers that interaction.
 import { expect, test } from './fixtures.js';
 import { expectStored } from './store.js';

@@ -218,7 +218,7 @@ for (const app of APPS) {
       visits: 4,
       events: (s) => customEvents(s.events[0]?.tabs[0]?.events ?? [], 'event').length === 1,
     });
-    expect(stored.visits.map((visit) => new URL(visit.url).pathname)).toEqual([
+    expect(stored.visits.map((visit) => new URL(String(visit.url)).pathname)).toEqual([
       '/',
       '/about',
       '/items/42',

@@ -1,16 +1,24 @@
 // Playwright fixtures: one real collector per worker (tests in a worker run one after another, so
-// "sessions created since this test began" are this test's sessions), a client of its read
-// endpoints, and screenshots saved under e2e/screenshots/ (ignored by git).
+// "sessions created since this test began" are this test's sessions), a fault proxy in front of it
+// for the tests that ask for one, a client of its read endpoints, and screenshots saved under
+// e2e/screenshots/ (ignored by git).
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test as base, type Page } from '@playwright/test';
 import { type Collector, ROOT, removeDataDir, startCollector } from './collector.js';
+import { type FaultProxy, startFaultProxy } from './fault-proxy.js';
 import { ReadApi } from './store.js';
 
 export const SCREENSHOTS = join(ROOT, 'e2e', 'screenshots');
 
 interface WorkerFixtures {
   collector: Collector;
+  /**
+   * A proxy in front of the worker's collector (started only for tests that use it). A test file
+   * that wants its pages behind it overrides `baseURL` with the proxy's URL (e2e/faults.spec.ts).
+   * Not `proxy`: that name is Playwright's own option for an outgoing HTTP proxy.
+   */
+  faultProxy: FaultProxy;
 }
 
 interface TestFixtures {
@@ -34,6 +42,17 @@ export const test = base.extend<TestFixtures, WorkerFixtures>({
       }
     },
     { scope: 'worker', timeout: 30_000 },
+  ],
+  faultProxy: [
+    async ({ collector }, use) => {
+      const proxy = await startFaultProxy(collector.url);
+      try {
+        await use(proxy);
+      } finally {
+        await proxy.close();
+      }
+    },
+    { scope: 'worker' },
   ],
   baseURL: async ({ collector }, use) => {
     await use(collector.url);

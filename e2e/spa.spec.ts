@@ -1,4 +1,4 @@
-// Single-page navigation (issue 6): pushState, popstate and a query change make visits; a router's
+// Single-page navigation: pushState, popstate and a query change make visits; a router's
 // replaceState with the same URL does not.
 import { expect, leave, test } from './fixtures.js';
 import { expectStored } from './store.js';
@@ -32,7 +32,7 @@ test('single-page navigation makes a visit per route change and replaceState wit
   const visits = [...stored.visits].sort((a, b) => a.started_at - b.started_at);
   expect(
     visits.map((v) => {
-      const url = new URL(v.url);
+      const url = new URL(String(v.url));
       return [url.pathname + url.search, v.navigation];
     }),
   ).toEqual([

@@ -1,73 +1,34 @@
 // The harness's view of what the collector stored, read only through its read endpoints
-// (CONTRACT.md section 3): tests assert on this, never on requests intercepted in the page.
+// (docs/contract.md, "Read endpoints"): tests assert on this, never on requests intercepted in the
+// page. The shapes are the contract's (src/wire.ts).
+import type {
+  ConversionRow,
+  ConversionsRequest,
+  EventsPage,
+  EventsRequest,
+  ListSessionsRequest,
+  Paginator,
+  SessionRow,
+  VisitRow,
+  VisitsRequest,
+  WireEvent,
+} from '../src/wire.js';
 import { TEST_KEYS } from './collector.js';
 
-export interface SessionRow {
-  id: number;
-  browser: string | null;
-  device: string | null;
-  platform_os: string | null;
-  country: string | null;
-  time_spend: number;
-  created_at: string;
-  read_status: string;
-  visits_count: number;
-  conversions_count: number;
-  entry_url: string | null;
+/** An rrweb event as stored, with the parts of rrweb's `data` that the tests read. */
+export type StoredEvent = WireEvent<{
+  source?: number;
+  tag?: string;
+  payload?: Record<string, unknown>;
   [key: string]: unknown;
-}
+}>;
 
-export interface VisitRow {
-  id: number;
-  session_id: number;
-  tab: number;
-  url: string;
-  title: string | null;
-  navigation: string | null;
-  time_spend: number;
-  started_at: number;
-  vitals: { name: string; value: number; rating: string | null }[];
-  [key: string]: unknown;
-}
+/** A session's events, every page of get-events joined. */
+export type SessionEvents = EventsPage<StoredEvent>;
 
-export interface ConversionRow {
-  id: number;
-  session_id: number;
-  visit_id: number | null;
-  type: string;
-  goal: string;
-  target: string | null;
-  [key: string]: unknown;
-}
+export type { ConversionRow, Paginator, SessionRow, VisitRow };
 
-export interface StoredEvent {
-  type: number;
-  data: { source?: number; tag?: string; payload?: Record<string, unknown>; [key: string]: unknown };
-  timestamp: number;
-}
-
-export interface SessionEvents {
-  session: SessionRow;
-  tabs: { tab: number; events: StoredEvent[] }[];
-  [key: string]: unknown;
-}
-
-/** One page of get-events: whole stored batches, and where the next page starts (null: the last). */
-interface EventsPage extends SessionEvents {
-  named_events: unknown[];
-  next_cursor: string | null;
-}
-
-export interface Paginator<T> {
-  current_page: number;
-  data: T[];
-  last_page: number;
-  total: number;
-  links: { url: string | null; label: string; page?: number | null; active: boolean }[];
-  [key: string]: unknown;
-}
-
-/** "YYYY-MM-DD HH:MM:SS" in UTC (CONTRACT.md). */
+/** "YYYY-MM-DD HH:MM:SS" in UTC (docs/contract.md, "Conventions"). */
 export function contractDate(date: Date): string {
   return date.toISOString().slice(0, 19).replace('T', ' ');
 }
@@ -102,7 +63,7 @@ export class ReadApi {
     return answer.data as T;
   }
 
-  listSessions(body: Record<string, unknown>, page = 1): Promise<Paginator<SessionRow>> {
+  listSessions(body: ListSessionsRequest, page = 1): Promise<Paginator<SessionRow>> {
     return this.data('/project/sessions', body, page > 1 ? `?page=${page}` : '');
   }
 
@@ -120,11 +81,13 @@ export class ReadApi {
   }
 
   getVisits(sessionIds: number[]): Promise<VisitRow[]> {
-    return this.data('/sessions/get-visits', { key: 'list', session_ids: sessionIds });
+    const body: VisitsRequest = { key: 'list', session_ids: sessionIds };
+    return this.data('/sessions/get-visits', body);
   }
 
   getConversions(sessionIds: number[]): Promise<ConversionRow[]> {
-    return this.data('/sessions/get-conversions', { key: 'list', session_ids: sessionIds });
+    const body: ConversionsRequest = { key: 'list', session_ids: sessionIds };
+    return this.data('/sessions/get-conversions', body);
   }
 
   /**
@@ -133,14 +96,14 @@ export class ReadApi {
    * within a tab). `session` and `named_events` are the first page's.
    */
   async getEvents(sessionId: number): Promise<SessionEvents> {
-    let first: EventsPage | null = null;
+    let first: SessionEvents | null = null;
     const tabs = new Map<number, StoredEvent[]>();
     let cursor: string | null = null;
     for (let pages = 0; ; pages++) {
       if (pages > 10_000) throw new Error(`get-events of session ${sessionId} never reached its last page`);
-      const body: Record<string, unknown> =
+      const body: EventsRequest =
         cursor === null ? { session_id: sessionId } : { session_id: sessionId, cursor };
-      const page: EventsPage = await this.data('/sessions/get-events', body);
+      const page: SessionEvents = await this.data('/sessions/get-events', body);
       first ??= page;
       for (const { tab, events } of page.tabs) {
         const list = tabs.get(tab) ?? [];

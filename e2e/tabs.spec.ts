@@ -1,4 +1,5 @@
-// One session spans a browser's tabs, and each tab keeps its own numbered stream (CONTRACT.md 5).
+// One session spans a browser's tabs, and each tab keeps its own numbered stream
+// (docs/contract.md, "The session identifier").
 import { expect, leave, test } from './fixtures.js';
 import { customEvents, expectStored } from './store.js';
 
@@ -29,7 +30,7 @@ test('a second tab opened on the same site joins the same session with a tab of 
     events: (s) => (s.events[0]?.tabs.length ?? 0) === 2,
   });
   const visits = [...stored.visits].sort((a, b) => a.started_at - b.started_at);
-  expect(visits.map((v) => pathOfVisit(v.url))).toEqual(['/?e2e=tabs', '/products.html?tab=second']);
+  expect(visits.map((v) => pathOfVisit(String(v.url)))).toEqual(['/?e2e=tabs', '/products.html?tab=second']);
   expect(visits[0]?.tab).not.toBe(visits[1]?.tab);
 
   // Each tab's stream holds its own page, and only its own.
@@ -39,7 +40,7 @@ test('a second tab opened on the same site joins the same session with a tab of 
     const urls = customEvents(tab?.events ?? [], 'visit').map((e) =>
       pathOfVisit(String(e.data.payload?.url)),
     );
-    expect(urls).toEqual([pathOfVisit(visit.url)]);
+    expect(urls).toEqual([pathOfVisit(String(visit.url))]);
   }
 });
 
@@ -84,5 +85,6 @@ test('a tab duplicated from an open tab gets a tab number of its own in the same
   });
   const tabs = stored.visits.map((v) => v.tab);
   expect(new Set(tabs).size).toBe(2);
-  for (const visit of stored.visits) expect(pathOfVisit(visit.url)).toBe('/products.html?e2e=duplicate');
+  for (const visit of stored.visits)
+    expect(pathOfVisit(String(visit.url))).toBe('/products.html?e2e=duplicate');
 });

@@ -1,4 +1,4 @@
-// Web vitals reach the store (issue 6) for a page whose largest contentful paint is a real element:
+// Web vitals reach the store for a page whose largest contentful paint is a real element:
 // the home page's hero illustration.
 import { expect, leave, test } from './fixtures.js';
 import { customEvents, expectStored } from './store.js';

@@ -13,7 +13,6 @@ import { serveStatic } from './http/static.js';
 import { type IngestPool, sharedIngestPool } from './ingest/pool.js';
 import type { FlameupRelay } from './relay/relay.js';
 import type { Deps, Route, RouteContext } from './routes/context.js';
-import { faultRoute } from './routes/fault.js';
 import { eventsRoute } from './routes/get-events.js';
 import { sessionRoute } from './routes/mint-session.js';
 import { conversionsRoute, visitsRoute } from './routes/related.js';
@@ -35,7 +34,7 @@ export interface AppOptions {
 }
 
 /** How a route is guarded: public routes are limited per client IP, read routes need a token. */
-type Guard = 'track' | 'session' | 'read' | 'none';
+type Guard = 'track' | 'session' | 'read';
 
 interface RouteEntry {
   guard: Guard;
@@ -86,7 +85,6 @@ export function createApp(options: AppOptions): RequestListener {
     config,
     store,
     now,
-    faults: { status: 0, until: 0 },
     ingest: options.ingest ?? sharedIngestPool(),
     ...(options.flameup ? { flameup: options.flameup } : {}),
   };
@@ -104,8 +102,6 @@ export function createApp(options: AppOptions): RequestListener {
     [`${V1}/sessions/get-conversions`, { guard: 'read', handle: conversionsRoute(deps) }],
     [`${V1}/sessions/get-events`, { guard: 'read', handle: eventsRoute(deps) }],
   ]);
-  // The fault switch does not exist at all unless asked for.
-  if (config.testFaults) routes.set('/api/__test/fault', { guard: 'none', handle: faultRoute(deps) });
 
   const demoProject = (): Project | undefined => store.projectByKey(config.projectKey);
 
@@ -178,9 +174,9 @@ export function createApp(options: AppOptions): RequestListener {
       send(res, reply.status ?? 200, reply.body, headers);
     } catch (error) {
       if (error instanceof HttpError) {
-        // A refused upload is drained (body.ts) so that the client reads this answer instead of a reset
-        // connection; one too large even to drain was cut off, and the connection goes with it.
-        if (error.status === 413 && !req.complete) res.setHeader('Connection', 'close');
+        // A refused upload goes on being read and discarded (body.ts) while this answer goes out:
+        // closing the connection now would show a client that is still sending a reset, not the 413
+        // that tells the snippet to split its batch. One too large even to drain was cut off there.
         send(res, error.status, error.body, { ...headers, ...error.headers });
         return;
       }

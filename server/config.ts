@@ -27,7 +27,6 @@ export interface Config {
   trackLimit: number;
   /** Requests per minute per token on the read endpoints. */
   readLimit: number;
-  testFaults: boolean;
   /** Honour X-Forwarded-For / X-Forwarded-Proto (only behind a proxy you run). */
   trustProxy: boolean;
   /** A trusted proxy's country header, e.g. CF-IPCountry; null: country stays null. */
@@ -125,7 +124,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, rootDir: string
     allowedOrigins: origins.length > 0 ? origins : null,
     trackLimit: intEnv(env, 'SPOOR_TRACK_LIMIT', 3600),
     readLimit: intEnv(env, 'SPOOR_READ_LIMIT', 60),
-    testFaults: env.SPOOR_TEST_FAULTS === '1',
     trustProxy: env.SPOOR_TRUST_PROXY === '1',
     countryHeader: env.SPOOR_COUNTRY_HEADER ? env.SPOOR_COUNTRY_HEADER.toLowerCase() : null,
     // docs/contract.md, "Limits": each is at least ten times what the snippet sends in its largest

@@ -22,7 +22,7 @@ const server = createCollectorServer(createApp({ config, store, flameup }), conf
 
 server.listen(config.port, () => {
   const { port } = server.address() as AddressInfo;
-  // The first line is parsed by the e2e harness and the demo (interfaces.md): keep it exact.
+  // The first line is parsed by the e2e harness, the tests and the benches: keep it exact.
   console.log(`Spoor collector listening on http://localhost:${port}`);
   console.log(`Project key: ${project.public_key}`);
   console.log(`API token: ${project.api_token}`);

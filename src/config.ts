@@ -47,7 +47,7 @@ export interface Options {
    * @default 'granted' */
   consent?: Consent;
   /** Record nothing when the browser sends the Global Privacy Control signal: the recorder is never
-   * loaded, while visits, conversions, vitals and named events are still sent (issue 6).
+   * loaded, while visits, conversions, vitals and named events are still sent.
    * @default true */
   respectGlobalPrivacyControl?: boolean;
   /** Track nothing at all (load nothing beyond the bootstrap) when the browser sends Do Not Track.

@@ -3,14 +3,14 @@
 // them into chunks loaded only once the page is tracked (the core), records (the recorder), reports
 // vitals or mirrors to Flameup (the `flameup` option).
 
+import type { Tracker } from './api';
 import type { Options } from './config';
 import { bootPage } from './entry/bootstrap';
 import { hasPage, inertTracker, onePerPage } from './entry/page';
-import type { Tracker } from './tracker';
 
+export type { Tracker } from './api';
 export type { Consent, FlameupOption, Goal, Options } from './config';
 export type { DebugEvent } from './lib/debug';
-export type { Tracker } from './tracker';
 export type { DropReason } from './types';
 
 /** Starts Spoor in this page and returns its tracker at once; calls made before the core has loaded

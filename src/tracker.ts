@@ -1,84 +1,38 @@
-// The core, loaded once the bootstrap (bootstrap.ts) has decided that this page is tracked: the
-// session, the observers and the recorder feed the queue; batches leave through the delivery in order.
-// Every call from the page or the browser passes the one error boundary, so nothing throws into the page.
+// The core, loaded once the bootstrap (bootstrap.ts) has decided that this page is tracked. It only
+// wires: it creates the parts (session, delivery, batcher, timer, observers, the lazily loaded
+// recorder, vitals and Flameup mirror), connects the page's and the browser's events to them, and
+// collects their stop functions. Producers feed the batcher; batches leave through the delivery in
+// order. Every call from the page or the browser passes the one error boundary, so nothing throws
+// into the page.
 
+import type { Context, Tracker } from './api';
 import type { Config } from './config';
 import { backoffDelay } from './deliver/backoff';
+import { type Batcher, createBatcher } from './deliver/batcher';
 import { createRateLimit } from './deliver/budget';
-import { type Batch, createDelivery, type Delivery, makeBatch } from './deliver/delivery';
+import { createDelivery, type Delivery } from './deliver/delivery';
 import { createOutbox } from './deliver/outbox';
-import {
-  bodyBytes,
-  buildBody,
-  byteLength,
-  createQueue,
-  NO_IDENTIFIER,
-  type Pending,
-  splitByBytes,
-} from './deliver/queue';
-import { createTransport, KEEPALIVE_BUDGET } from './deliver/transport';
-import type { Context } from './entry/bootstrap';
-import type { Flameup, FlameupOptions } from './flameup/flameup';
-import { FLAMEUP_URL, flameupOutbox, forgetFlameup } from './flameup/outbox';
-import type { DebugEvent } from './lib/debug';
+import { createTransport } from './deliver/transport';
+import type { Flameup } from './flameup/flameup';
+import { forgetFlameupEvents, loadFlameup } from './flameup/loader';
 import { startGoals } from './observe/goals';
 import { identifyEvent, trackEvent } from './observe/named-events';
-import type { Recorder, StartRecorder } from './observe/recorder';
+import type { Recorder } from './observe/recorder';
 import { startTimer, type Timer } from './observe/timer';
 import { startVisits, type VisitPayload } from './observe/visits';
 import { sampleSession } from './state/privacy';
 import { createSession, type Session } from './state/session';
-import {
-  customEvent,
-  type DropReason,
-  type Enqueue,
-  type ReportError,
-  type Stop,
-  type WireEvent,
-} from './types';
+import { customEvent, type DropReason, type Enqueue, type Stop, type WireEvent } from './types';
 
-export type StartVitals = (opts: {
-  enqueue: Enqueue;
-  report: ReportError;
-  onDrop: (reason: DropReason, detail: string) => void;
-}) => Stop;
-
-/** startFlameup in flameup.ts, loaded only with the `flameup` option. */
-export type StartFlameup = (opts: FlameupOptions) => Flameup;
-
-/** How the lazily loaded parts arrive: dynamic import() for npm, a second script file for the script tag. */
-export interface Loaders {
-  recorder: () => Promise<StartRecorder>;
-  vitals: () => Promise<StartVitals>;
-  flameup: () => Promise<StartFlameup>;
-}
-
-/** An idle page sends the timer's progress alone at most this often (ms); it rides on batches with
- * events, on visits and on page hide otherwise, so an idle tab stays silent. */
-const TIMER_ONLY_EVERY = 60_000;
-
-/** Bytes of events kept for Flameup while undelivered; the oldest are dropped beyond it. */
-const FLAMEUP_OUTBOX_BYTES = 1_000_000;
-
-export interface Tracker {
-  /** Sends a named event with optional parameters (a plain JSON-like object). */
-  track(name: string, parameters?: Record<string, unknown>): void;
-  /** Ties the session to your own id for the visitor. */
-  identify(externalId: string | number): void;
-  /** Sends what is pending; settles once it is delivered, kept for later, or dropped. Never rejects. */
-  flush(): Promise<void>;
-  /** Stops tracking in this page after sending what is pending. */
-  stop(): void;
-  /** Grants or withdraws consent. Withdrawing stops everything and forgets stored state. */
-  consent(granted: boolean): void;
-  /** Calls listener with the last 200 debug events, then with every new one. Returns its removal. */
-  onDebug(listener: (event: DebugEvent) => void): () => void;
-}
+// The page-facing interface and the seam with the bootstrap live in api.ts (types only), so that
+// the bootstrap and the core do not import each other.
+export type { Loaders, StartFlameup, StartVitals, Tracker } from './api';
 
 /** Everything that exists while tracking runs. */
 interface Running {
   session: Session;
   delivery: Delivery;
+  batcher: Batcher;
   timer: Timer;
   stops: Stop[];
   recorder?: Recorder;
@@ -98,14 +52,6 @@ export function createTracker(config: Config, context: Context): Tracker {
   const doc = win.document;
   const userAgent = win.navigator.userAgent;
 
-  // Events of the running page, serialized, not yet cut into a batch.
-  const queue = createQueue(config.maxBatchBytes);
-  // Cut segments (one per visit at most) waiting for an identifier to become batches.
-  let held: { items: Pending[]; timer: number }[] = [];
-  // The timer value last cut for this visit: an unchanged timer with no events is not sent again.
-  let lastTimer = 0;
-  // When a segment was last cut, for TIMER_ONLY_EVERY.
-  let lastCut = 0;
   // The running parts, or undefined while not tracking.
   let running: Running | undefined;
   // Why nothing runs (undefined while running or before starting).
@@ -115,16 +61,6 @@ export function createTracker(config: Config, context: Context): Tracker {
   // The mint retry timer.
   let mintRetry: ReturnType<typeof setTimeout> | undefined;
   let mintAttempts = 0;
-
-  const url = `${config.endpoint}/services/analytics/v1/track`;
-  const outbox =
-    env.outbox ??
-    createOutbox({
-      namespace: `${config.endpoint} ${config.project}`,
-      maxBytes: config.outboxMaxBytes,
-      onDrop: (count) =>
-        debug.emit({ kind: 'drop', reason: 'outbox-full', count: 0, detail: `${count} batches` }),
-    });
 
   const state = () => {
     const why = reason ?? (running && noRecording);
@@ -137,83 +73,19 @@ export function createTracker(config: Config, context: Context): Tracker {
   };
   const dropped = (why: DropReason, count: number, detail?: string) =>
     debug.emit({ kind: 'drop', reason: why, count, ...(detail ? { detail } : {}) });
-
-  /**
-   * Moves pending events into a held segment: a batch never spans two visits nor two identifiers.
-   * `full`: the queue reached maxBatchBytes; the events past what fits in one body stay queued for the
-   * next batch. Sent at once, they made a second, tiny request after every batch sent for its size
-   * (the event that crossed the limit, alone; issue 8).
-   * `tick`: called by the flush interval, which cuts the timer's progress alone only once a minute.
-   */
-  const cut = (full = false, tick = false) => {
-    if (!running) return;
-    let items = queue.take();
-    const timer = running.timer.seconds();
-    if (full) {
-      const overhead = byteLength(buildBody(running.session.current() ?? '', timer, [], userAgent));
-      const runs = splitByBytes(items, config.maxBatchBytes, overhead);
-      const rest = runs.length > 1 ? runs[runs.length - 1] : undefined;
-      // An event too big for any batch alone leaves now, on its own.
-      if (rest && bodyBytes(overhead, rest) < config.maxBatchBytes) {
-        queue.restore(rest);
-        items = items.slice(0, items.length - rest.length);
-      }
-    }
-    if (items.length === 0 && (timer === lastTimer || (tick && now() - lastCut < TIMER_ONLY_EVERY))) return;
-    lastTimer = timer;
-    lastCut = now();
-    held.push({ items, timer });
-    debug.emit({ kind: 'timer', seconds: timer });
-  };
-
-  /**
-   * Turns held segments into batches once an identifier is held; none before, unless `keep` (the page
-   * is going away or tracking stops): then they carry NO_IDENTIFIER and wait in the outbox for the
-   * next page load to fill in its identifier before their first send.
-   */
-  const batches = (maxBytes: number, keep = false): Batch[] => {
-    const sid = running?.session.current() ?? (keep ? NO_IDENTIFIER : undefined);
-    if (sid === undefined) return [];
-    const out: Batch[] = [];
-    for (const { items, timer } of held) {
-      const overhead = byteLength(buildBody(sid, timer, [], userAgent));
-      const runs = items.length > 0 ? splitByBytes(items, maxBytes, overhead) : [[]];
-      for (const run of runs) {
-        const body = buildBody(
-          sid,
-          timer,
-          run.map((item) => item.json),
-          userAgent,
-        );
-        // Counted from the events' sizes, measured once when queued: never the whole body again.
-        out.push(makeBatch(body, run.length, now(), bodyBytes(overhead, run)));
-      }
-    }
-    held = [];
-    return out;
-  };
-
-  // Settles once every batch handed to the delivery so far has settled: a flush() must also wait for
-  // the batches another caller (the mint's arrival, a visit) cut just before it.
-  let sent: Promise<unknown> = Promise.resolve();
-  const send = (): Promise<void> => {
-    if (!running) return Promise.resolve();
-    const { delivery } = running;
-    sent = Promise.all([sent, ...batches(config.maxBatchBytes).map((batch) => delivery.send(batch))]);
-    return sent.then(() => undefined);
-  };
-
-  /** `full` and `tick`: see cut. */
-  const flush = async (full = false, tick = false): Promise<void> => {
-    cut(full, tick);
-    if (!running) return;
-    try {
-      await running.session.acquire();
-    } catch {
-      return; // kept, and sent once an identifier arrives
-    }
-    await send();
-  };
+  // One dropped thing and why, as the vitals and the Flameup mirror report it.
+  const onDrop = (why: DropReason, detail: string) => dropped(why, 1, detail);
+  const outbox =
+    env.outbox ??
+    createOutbox({
+      namespace: `${config.endpoint} ${config.project}`,
+      maxBytes: config.outboxMaxBytes,
+      onDrop: (count) => dropped('outbox-full', 0, `${count} batches`),
+      onFallback: (from, to, error) => {
+        debug.emit({ kind: 'storage', from, to });
+        report(error);
+      },
+    });
 
   const acquire = () => {
     if (!running) return;
@@ -224,7 +96,7 @@ export function createTracker(config: Config, context: Context): Tracker {
         mintAttempts = 0;
         // Batches a page left without an identifier wait in the outbox for this one; they go first.
         void delivery.drain();
-        void send();
+        running?.batcher.send();
       },
       (error) => {
         report(error);
@@ -235,10 +107,8 @@ export function createTracker(config: Config, context: Context): Tracker {
 
   const visit = (payload: VisitPayload) => {
     if (!running) return;
-    cut();
-    void send();
+    running.batcher.visit();
     running.timer.reset();
-    lastTimer = 0;
     add(customEvent('visit', payload, now()));
     goals?.checkUrl(payload.url);
   };
@@ -246,9 +116,8 @@ export function createTracker(config: Config, context: Context): Tracker {
   /** Starts a new session after 30 idle minutes, 24 hours, or another tab starting one. */
   const renew = () => {
     if (!running) return;
-    cut();
-    void send();
-    const { session } = running;
+    const { session, batcher } = running;
+    batcher.cut();
     session.renew().then(() => {
       if (!running) return;
       if (!sampleSession(config.sampleRate, session.shared().sampled, env.random)) {
@@ -258,7 +127,7 @@ export function createTracker(config: Config, context: Context): Tracker {
       }
       session.update({ sampled: true });
       running.recorder?.takeFullSnapshot();
-      void send();
+      running.batcher.send();
     }, report);
     visit({ url: win.location.href, referrer: doc.referrer, title: doc.title, navigation: 'load' });
   };
@@ -272,18 +141,12 @@ export function createTracker(config: Config, context: Context): Tracker {
         renew();
       }
     }
-    if (queue.add(event)) void flush(true);
+    running.batcher.add(event);
   };
   const enqueue: Enqueue = boundary.guard(add);
 
   // Goals must exist before the first visit is reported (synchronously by startVisits).
   let goals: ReturnType<typeof startGoals> | undefined;
-
-  const hide = () => {
-    if (!running) return;
-    cut();
-    running.delivery.hide(batches(Math.min(config.maxBatchBytes, KEEPALIVE_BUDGET), true));
-  };
 
   const start = () => {
     if (running) return;
@@ -312,7 +175,7 @@ export function createTracker(config: Config, context: Context): Tracker {
     }
     const delivery = createDelivery({
       transport: createTransport({
-        url,
+        url: `${config.endpoint}/services/analytics/v1/track`,
         contentType: config.contentType,
         compress: config.compress,
         fetch: env.fetch,
@@ -329,12 +192,11 @@ export function createTracker(config: Config, context: Context): Tracker {
       random: env.random,
     });
     const timer = startTimer(win);
-    const stops: Stop[] = [];
-    const current: Running = { session, delivery, timer, stops };
+    const batcher = createBatcher(config, { session, timer, delivery, debug, report, now, userAgent });
+    const stops: Stop[] = [batcher.stop];
+    const current: Running = { session, delivery, batcher, timer, stops };
     running = current;
     reason = undefined;
-    lastTimer = 0;
-    lastCut = now();
 
     const listen = (target: EventTarget, type: string, fn: () => void) => {
       const guarded = boundary.guard(fn);
@@ -343,10 +205,10 @@ export function createTracker(config: Config, context: Context): Tracker {
     };
     // Never an unload listener: it keeps the page out of the back/forward cache.
     listen(doc, 'visibilitychange', () => {
-      if (doc.visibilityState === 'hidden') hide();
+      if (doc.visibilityState === 'hidden') batcher.hide();
     });
     listen(win, 'pagehide', () => {
-      hide();
+      batcher.hide();
       session.release();
     });
     listen(win, 'pageshow', () => {
@@ -356,16 +218,16 @@ export function createTracker(config: Config, context: Context): Tracker {
     listen(win, 'online', () => {
       acquire();
       void delivery.wake();
-      running?.flameup?.wake();
+      current.flameup?.wake();
     });
-    const interval = setInterval(
-      boundary.guard(() => flush(false, true)),
-      config.flushInterval,
-    );
-    stops.push(() => clearInterval(interval));
     stops.push(() => clearTimeout(mintRetry));
 
-    goals = startGoals({ goals: config.goals, enqueue, report, onClickConversion: () => void flush() });
+    goals = startGoals({
+      goals: config.goals,
+      enqueue,
+      report,
+      onClickConversion: () => void batcher.flush(),
+    });
     stops.push(goals.stop);
     stops.push(startVisits({ hashRoutes: config.hashRoutes, onVisit: boundary.guard(visit), report }));
 
@@ -388,51 +250,20 @@ export function createTracker(config: Config, context: Context): Tracker {
         state();
       });
     }
-    const { flameup } = config;
-    if (flameup) {
-      if (typeof flameup.apiKey !== 'string' || flameup.apiKey === '') {
-        report(new Error('spoor: the flameup option needs an apiKey; nothing is mirrored'));
-      } else {
-        // Named events tracked while spoor.flameup.min.js loads; mirrored once it has.
-        const early: Parameters<Flameup['mirror']>[] = [];
-        current.flameup = { mirror: (...event) => void early.push(event), wake() {}, stop() {} };
-        const url = flameup.url || FLAMEUP_URL;
-        const onDrop = (why: DropReason, detail: string) => dropped(why, 1, detail);
-        loaders.flameup().then(
-          (startFlameup) => {
-            if (running !== current) return;
-            // A queue and an outbox namespace of its own, never keepalive: a slow Flameup never holds
-            // up /track.
-            const mirror = startFlameup({
-              apiKey: flameup.apiKey,
-              url,
-              events: flameup.events,
-              // Kept with the session by identify(), so a reload or another tab of the session mirrors.
-              getExternalId: () => (running === current ? session.shared().externalId : undefined),
-              report,
-              onDrop,
-              fetch: env.fetch,
-              outbox: flameupOutbox(url, FLAMEUP_OUTBOX_BYTES, (count) =>
-                onDrop('outbox-full', `flameup: ${count} undelivered events dropped`),
-              ),
-              now,
-              random: env.random,
-            });
-            current.flameup = mirror;
-            stops.push(mirror.stop);
-            for (const event of early.splice(0)) mirror.mirror(...event);
-          },
-          (error) => {
-            report(error);
-            if (running === current) current.flameup = undefined;
-            if (early.length > 0) dropped('load-failed', early.length, 'flameup: the mirror did not load');
-          },
-        );
-      }
+    if (config.flameup) {
+      current.flameup = loadFlameup(config.flameup, loaders.flameup, dropped, {
+        getExternalId: () => session.shared().externalId,
+        report,
+        onDrop,
+        fetch: env.fetch,
+        now,
+        random: env.random,
+      });
+      if (current.flameup) stops.push(current.flameup.stop);
     }
     if (config.vitals) {
       lazy(loaders.vitals, (startVitals) => {
-        stops.push(startVitals({ enqueue, report, onDrop: (why, detail) => dropped(why, 1, detail) }));
+        stops.push(startVitals({ enqueue, report, onDrop }));
       });
     }
     acquire();
@@ -441,7 +272,7 @@ export function createTracker(config: Config, context: Context): Tracker {
     state();
   };
 
-  /** Stops everything running; pending events are forgotten unless flushed before. */
+  /** Stops everything running; pending events are forgotten unless sent before. */
   const halt = (why: DropReason | undefined, settling?: Promise<unknown>) => {
     const current = running;
     running = undefined;
@@ -489,17 +320,13 @@ export function createTracker(config: Config, context: Context): Tracker {
       // Events mirrored before identify() were waiting for this id.
       running?.flameup?.wake();
     }),
-    flush: () => flush().catch(report),
+    flush: () => (running ? running.batcher.flush() : Promise.resolve()).catch(report),
     stop: boundary.guard(() => {
       // What is pending goes out before the parts stop; without an identifier yet, it waits in the
       // outbox for the next page's.
-      cut();
-      const current = running;
-      const last = current
-        ? Promise.all(batches(config.maxBatchBytes, true).map((b) => current.delivery.send(b)))
-        : undefined;
+      const last = running?.batcher.finish();
       // A tracker started later in this page (init() with other options) goes on with this identifier.
-      current?.session.release();
+      running?.session.release();
       halt(undefined, last);
     }),
     consent: boundary.guard((granted: boolean) => {
@@ -507,13 +334,12 @@ export function createTracker(config: Config, context: Context): Tracker {
         if (reason === 'consent-denied') start();
         return;
       }
+      // What is pending in this page is forgotten with the batcher.
       halt('consent-denied');
       // Stored state is the bootstrap's to clear (it holds no core when consent is denied at load);
-      // here what lives only in this page: pending events, and batches of the memory outbox.
-      queue.clear();
-      held = [];
+      // here what lives only in this page: batches of the memory outbox.
       void outbox.list().then((kept) => Promise.all(kept.map((batch) => outbox.remove(batch.id))), report);
-      if (config.flameup) void forgetFlameup(config.flameup.url || FLAMEUP_URL);
+      if (config.flameup) void forgetFlameupEvents(config.flameup);
     }),
     onDebug: (listener) => debug.subscribe(listener),
   };

@@ -1,12 +1,10 @@
 // Types shared by the snippet's modules. Producers (recorder, visits, goals, vitals, events) get an
 // `Enqueue` as an argument and never import the queue: dependencies point one way (STYLE.md 3).
 
-/** An rrweb event as it goes on the wire (CONTRACT.md section 6). */
-export interface WireEvent {
-  type: number;
-  data: unknown;
-  timestamp: number;
-}
+import type { CustomPayloads, WireEvent } from './wire';
+
+// An rrweb event as it goes on the wire (docs/contract.md, "Events"): the contract's shape.
+export type { WireEvent };
 
 /** rrweb's event type numbers that the snippet itself needs to know. */
 export const EventType = {
@@ -16,8 +14,9 @@ export const EventType = {
   Custom: 5,
 } as const;
 
-/** Tags of the custom events the snippet adds (CONTRACT.md section 6). */
-export type CustomTag = 'visit' | 'conversion' | 'web-vital' | 'event' | 'identify' | 'dropped';
+/** Tags of the custom events the snippet adds: the contract's (docs/contract.md, "Events"), and
+ *  `dropped`, which the collector keeps in the batch only. */
+export type CustomTag = keyof CustomPayloads | 'dropped';
 
 /** Hands one event to the batcher. Never throws. */
 export type Enqueue = (event: WireEvent) => void;

@@ -11,7 +11,7 @@ export function collectorAvailable() {
   return existsSync(collectorEntry);
 }
 
-// interfaces.md: the first line is exact; the next ones print the demo project's key and token.
+// The collector's first line is exact; the next ones print the demo project's key and token.
 const ready =
   /^Spoor collector listening on (http:\/\/\S+)\r?\nProject key: (\S+)\r?\nAPI token: (\S+)\r?\n/m;
 

@@ -1,45 +1,33 @@
-// The dashboard's only way to the collector: the read endpoints of CONTRACT.md section 3, with the
-// project's Bearer token. Every answer is checked for the contract's shape before use.
+// The dashboard's only way to the collector: the read endpoints (docs/contract.md, "Read endpoints"),
+// with the project's Bearer token. Every answer is checked for the contract's shape before use; the
+// shapes themselves are the contract's (src/wire.ts).
 
-export interface SessionRow {
-  id: number;
-  browser: string | null;
-  device: string | null;
-  platform_os: string | null;
-  country: string | null;
-  time_spend: number | null;
-  created_at: string;
-  updated_at: string;
-  read_status: string | null;
-  visits_count: number;
-  conversions_count: number;
-  entry_url: string | null;
-  [key: string]: unknown;
-}
+import type {
+  ConversionRow,
+  ConversionsRequest,
+  EventsPage,
+  EventsRequest,
+  ListSessionsRequest,
+  Paginator,
+  SessionRow,
+  SortKey,
+  VisitRow,
+  VisitsRequest,
+  WireEvent,
+} from '../../src/wire';
 
-export interface PaginatorLink {
-  url: string | null;
-  label: string;
-  page?: number | null;
-  active: boolean;
-}
+export type {
+  ConversionRow,
+  NamedEventRow,
+  PageLink as PaginatorLink,
+  Paginator,
+  SessionRow,
+  SortKey,
+  VisitRow,
+} from '../../src/wire';
+export type { EventsPage };
 
-export interface Paginator<T> {
-  current_page: number;
-  data: T[];
-  first_page_url: string;
-  from: number | null;
-  last_page: number;
-  last_page_url: string;
-  links: PaginatorLink[];
-  next_page_url: string | null;
-  path: string | null;
-  per_page: number;
-  prev_page_url: string | null;
-  to: number | null;
-  total: number;
-}
-
+/** Every sort key, in the order the list offers them (docs/contract.md, "List sessions"). */
 export const SORT_KEYS = [
   'id',
   'browser',
@@ -48,48 +36,18 @@ export const SORT_KEYS = [
   'country',
   'time_spend',
   'created_at',
-] as const;
-export type SortKey = (typeof SORT_KEYS)[number];
+] as const satisfies readonly SortKey[];
 
-export interface SessionQuery {
-  start_date: string;
-  end_date: string;
-  sortKey: SortKey;
-  sortOrder: 'asc' | 'desc';
-  read_status: 'read' | 'unread' | null;
-  per_page: string;
-  filters: Record<string, string | string[] | number | boolean>;
-}
+/** The list's request: the contract's, with the paging size as the form holds it. */
+export type SessionQuery = ListSessionsRequest & { per_page: string };
 
+/** A row read without assuming its columns: the detail view shows what is there. */
 export type Row = Record<string, unknown>;
 
-export interface StoredEvent {
-  type: number;
-  data: unknown;
-  timestamp: number;
-}
+/** A stored rrweb event: `data` is rrweb's own, read defensively. */
+export type StoredEvent = WireEvent;
 
-export interface NamedEventRow {
-  id: number;
-  tab: number;
-  name: string;
-  parameters: unknown;
-  /** The event's own time (epoch ms). */
-  timestamp: number;
-  created_at: string;
-}
-
-/**
- * One page of get-events: whole stored batches in (tab, time) order, each tab's events in time order.
- * `named_events` comes on a first page (no cursor) only; `next_cursor` is null on the last page.
- */
-export interface EventsPage {
-  session: Row;
-  named_events: NamedEventRow[];
-  tabs: { tab: number; events: StoredEvent[] }[];
-  next_cursor: string | null;
-}
-
+/** get-events' request but for the session, which the caller names apart. */
 export interface EventsQuery {
   /** Only this tab's events. */
   tab?: number;
@@ -110,8 +68,8 @@ export class ApiError extends Error {
 
 export interface Api {
   listSessions(query: SessionQuery, page: number): Promise<Paginator<SessionRow>>;
-  getVisits(sessionId: number): Promise<Row[]>;
-  getConversions(sessionId: number): Promise<Row[]>;
+  getVisits(sessionId: number): Promise<VisitRow[]>;
+  getConversions(sessionId: number): Promise<ConversionRow[]>;
   getEvents(sessionId: number, query?: EventsQuery): Promise<EventsPage>;
 }
 
@@ -153,13 +111,19 @@ export function createApi(endpoint: string, token: string): Api {
   }
 
   return {
-    listSessions: (query, page) => post('/project/sessions', query, page),
-    getVisits: async (sessionId) =>
-      asRows(await post('/sessions/get-visits', { key: 'list', session_ids: [sessionId] })),
-    getConversions: async (sessionId) =>
-      asRows(await post('/sessions/get-conversions', { key: 'list', session_ids: [sessionId] })),
-    getEvents: async (sessionId, query = {}) =>
-      asEventsPage(await post('/sessions/get-events', { session_id: sessionId, ...query })),
+    listSessions: (query, page) => post('/project/sessions', query satisfies ListSessionsRequest, page),
+    getVisits: async (sessionId) => {
+      const body: VisitsRequest = { key: 'list', session_ids: [sessionId] };
+      return asRows<VisitRow>(await post('/sessions/get-visits', body));
+    },
+    getConversions: async (sessionId) => {
+      const body: ConversionsRequest = { key: 'list', session_ids: [sessionId] };
+      return asRows<ConversionRow>(await post('/sessions/get-conversions', body));
+    },
+    getEvents: async (sessionId, query = {}) => {
+      const body: EventsRequest = { session_id: sessionId, ...query };
+      return asEventsPage(await post('/sessions/get-events', body));
+    },
   };
 }
 
@@ -185,11 +149,12 @@ function asEventsPage(data: unknown): EventsPage {
   };
 }
 
-/** List answers may be a bare array or grouped by session id; the dashboard wants the rows. */
-function asRows(data: unknown): Row[] {
-  if (Array.isArray(data)) return data as Row[];
+/** List answers may be a bare array or grouped by session id; the dashboard wants the rows. Their
+ *  columns are not checked: the views read each one defensively. */
+function asRows<T>(data: unknown): T[] {
+  if (Array.isArray(data)) return data as T[];
   if (data && typeof data === 'object') {
-    return Object.values(data).flatMap((value) => (Array.isArray(value) ? (value as Row[]) : []));
+    return Object.values(data).flatMap((value) => (Array.isArray(value) ? (value as T[]) : []));
   }
   return [];
 }

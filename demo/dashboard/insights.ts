@@ -1,5 +1,5 @@
 // What the dashboard reads out of a session's stored events besides the replay: web vitals and named
-// events are custom events (CONTRACT.md section 6) inside the recording.
+// events are custom events (docs/contract.md, "Events") inside the recording.
 import type { StoredEvent } from './api';
 
 export interface Vital {

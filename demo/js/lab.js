@@ -1,5 +1,5 @@
-// The delivery lab: a page that produces a known, countable stream of events for the fault tests
-// (issue 5). Each tick is one `track('tick', {n})` and one new line in the page (a recorded mutation).
+// The delivery lab: a page that produces a known, countable stream of events for the fault tests.
+// Each tick is one `track('tick', {n})` and one new line in the page (a recorded mutation).
 // `?auto` starts at once; `count`, `every` (ms) and `flush=N` (flush after every Nth tick) shape the
 // stream; `pad=B` adds B characters to each line (a large DOM); `leave=/path` navigates there right after
 // the last tick, while its events are still pending (the page-hide tests).

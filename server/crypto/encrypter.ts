@@ -1,5 +1,5 @@
 // Laravel's Encrypter, string flavour (encryptString / decryptString), so that a Laravel backend holding
-// the same APP_KEY can mint and read our session identifiers (CONTRACT.md section 5). Nothing here is
+// the same APP_KEY can mint and read our session identifiers (docs/contract.md, "The session identifier"). Nothing here is
 // ever PHP-unserialised: the plaintext is a plain string.
 import { createCipheriv, createDecipheriv, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 

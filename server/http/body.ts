@@ -20,45 +20,50 @@ function tooLarge(): Error {
 }
 
 /**
- * A refused upload is read on and thrown away up to this many bytes past the limit: a client (a
- * browser's fetch too) that is still sending when the connection closes sees a reset, not the 413
- * that tells the snippet to split its batch. Past it, the connection is cut (the request timeout
- * bounds the time either way).
+ * A refused upload is read to its end and thrown away before the 413 goes out, up to this many bytes
+ * past the limit: a client still sending when the answer comes and the connection closes (Node closes
+ * it when a request's body was not read) sees a reset, not the 413 that tells the snippet to split its
+ * batch, and would send the same batch again. Past this, the connection is cut; the request timeout
+ * bounds the time either way.
  */
 const DRAIN_BYTES = 16 * 1024 * 1024;
 
 function readRaw(req: IncomingMessage, maxBytes: number): Promise<Buffer> {
   const declared = Number(req.headers['content-length']);
-  if (Number.isFinite(declared) && declared > maxBytes) {
-    // Answer at once; the upload is discarded as it arrives, or cut when it is too large even for that.
-    if (declared > maxBytes + DRAIN_BYTES) req.destroy();
-    else req.resume();
+  if (Number.isFinite(declared) && declared > maxBytes + DRAIN_BYTES) {
+    req.destroy();
     return Promise.reject(tooLarge());
   }
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
-    let failed = false;
+    // Set once the body is over the limit: the rest is discarded as it arrives.
+    let over = Number.isFinite(declared) && declared > maxBytes;
+    let settled = false;
     req.on('data', (chunk: Buffer) => {
       size += chunk.length;
-      if (failed) {
-        if (size > maxBytes + DRAIN_BYTES) req.destroy();
-        return;
-      }
-      if (size > maxBytes) {
-        failed = true;
+      if (!over && size > maxBytes) {
+        over = true;
         chunks.length = 0;
-        reject(tooLarge());
-        return;
       }
-      chunks.push(chunk);
+      if (!over) {
+        chunks.push(chunk);
+      } else if (size > maxBytes + DRAIN_BYTES && !settled) {
+        settled = true;
+        req.destroy();
+        reject(tooLarge());
+      }
     });
     req.on('end', () => {
-      if (!failed) resolve(Buffer.concat(chunks, size));
+      if (settled) return;
+      settled = true;
+      if (over) reject(tooLarge());
+      else resolve(Buffer.concat(chunks, size));
     });
     req.on('error', (error) => {
-      if (!failed) reject(error);
-      failed = true;
+      if (settled) return;
+      settled = true;
+      reject(error);
     });
   });
 }
@@ -66,7 +71,7 @@ function readRaw(req: IncomingMessage, maxBytes: number): Promise<Buffer> {
 function isGzip(req: IncomingMessage, raw: Buffer): boolean {
   const encoding = String(req.headers['content-encoding'] ?? '').toLowerCase();
   // The snippet sends gzip as text/plain without Content-Encoding to stay a CORS-simple request:
-  // the magic bytes are the signal then (CONTRACT.md section 1).
+  // the magic bytes are the signal then (docs/contract.md, "Store session recording data").
   return encoding.includes('gzip') || (raw.length >= 2 && raw[0] === 0x1f && raw[1] === 0x8b);
 }
 

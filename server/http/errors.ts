@@ -1,20 +1,23 @@
-// One error type for every answer that is not a success; app.ts turns it into the contract's bodies.
+// One error type for every answer that is not a success; app.ts turns it into the contract's bodies
+// (docs/contract.md, "Conventions").
+import type { ErrorBody, FailureBody, ValidationErrorBody } from '../../src/wire.js';
 
 export type Headers = Record<string, string | number>;
 
 export class HttpError extends Error {
   constructor(
     readonly status: number,
-    readonly body: Record<string, unknown>,
+    readonly body: FailureBody,
     readonly headers: Headers = {},
   ) {
-    super(typeof body.message === 'string' ? body.message : `HTTP ${status}`);
+    super(body.message);
   }
 }
 
 /** `{"error": true, "message": ...}`: the contract's shape for 401, 403, 404, 413, 429 and 5xx. */
 export function httpError(status: number, message: string, headers: Headers = {}): HttpError {
-  return new HttpError(status, { error: true, message }, headers);
+  const body: ErrorBody = { error: true, message };
+  return new HttpError(status, body, headers);
 }
 
 /** A 422 lists at most this many fields (Laravel's shape, the first ones): its size and the work of
@@ -31,7 +34,8 @@ export function validationError(errors: Record<string, string[]>): HttpError {
   const rest = all.length - 1;
   const message =
     rest > 0 ? `${all[0]} (and ${rest} more ${rest === 1 ? 'error' : 'errors'})` : (all[0] ?? '');
-  return new HttpError(422, { message, errors });
+  const body: ValidationErrorBody = { message, errors };
+  return new HttpError(422, body);
 }
 
 /** A 422 on one field. */

@@ -32,17 +32,19 @@ export function createWorkerPool<Task, Result>(options: WorkerPoolOptions<Task>)
       if (queued > 0 && queued + cost > options.maxQueued) {
         throw httpError(503, 'The collector is busy; try again shortly.', { 'Retry-After': 1 });
       }
-      pool ??= new Piscina({
-        filename: options.worker.href,
-        minThreads: 0,
-        maxThreads: options.threads,
-        // An idle worker exits (and is unreferenced until then), so it never holds a process open.
-        idleTimeout: 30_000,
-        execArgv: fromSource ? ['--import', 'tsx'] : [],
-      });
-      // A worker that dies (it could not load, or ran out of memory) fails its task, which the route
-      // answers with a 500; unhandled, Piscina's 'error' event would end the whole process.
-      pool.on('error', (error: unknown) => console.error('worker thread failed', error));
+      if (!pool) {
+        pool = new Piscina({
+          filename: options.worker.href,
+          minThreads: 0,
+          maxThreads: options.threads,
+          // An idle worker exits (and is unreferenced until then), so it never holds a process open.
+          idleTimeout: 30_000,
+          execArgv: fromSource ? ['--import', 'tsx'] : [],
+        });
+        // A worker that dies (it could not load, or ran out of memory) fails its task, which the route
+        // answers with a 500; unhandled, Piscina's 'error' event would end the whole process.
+        pool.on('error', (error: unknown) => console.error('worker thread failed', error));
+      }
       queued += cost;
       try {
         return (await pool.run(task)) as Result;

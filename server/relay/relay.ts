@@ -1,4 +1,4 @@
-// Relays the named events of identified visitors to Flameup (CONTRACT.md section 4) with the API key
+// Relays the named events of identified visitors to Flameup (docs/contract.md, "Flameup") with the API key
 // held on the server only. `ingest` runs inside the /track request and only writes rows; a worker
 // sends them off the request path, in order per session, and keeps each row until Flameup answers:
 // network errors, 5xx and 429 are retried with backoff (429 after its Retry-After), other 4xx mark the

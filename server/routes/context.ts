@@ -12,8 +12,6 @@ export interface Deps {
   config: Config;
   store: Store;
   now: () => number;
-  /** Fault switch state (SPOOR_TEST_FAULTS=1 only): /track answers `status` until `until` (ms). */
-  faults: { status: number; until: number };
   /** Worker threads that check /track bodies off the event loop. */
   ingest: IngestPool;
   /** Forwards named events of identified sessions to Flameup; absent when not wired. */

@@ -3,7 +3,8 @@
 // order until about PAGE_BYTES of decompressed body (at least one batch), so an answer's size and the
 // work behind it are bounded whatever the session holds. The batches are decompressed, parsed, merged
 // and serialised in a worker thread (server/read/page.ts); this thread reads rows and splices the
-// page's JSON text into the answer without parsing it.
+// page's JSON text into the answer without parsing it (docs/contract.md, "Session events").
+import type { EventsAnswer, EventsSessionRow, NamedEventRow } from '../../src/wire.js';
 import { fieldError, validationError } from '../http/errors.js';
 import { RawJson } from '../http/raw-json.js';
 import { rules, validate } from '../http/validate.js';
@@ -11,7 +12,7 @@ import { decodeCursor, encodeCursor, MAX_CURSOR_LENGTH } from '../read/cursor.js
 import { type PagePool, sharedPagePool } from '../read/pool.js';
 import type { BatchKey, EventBatch } from '../store/store.js';
 import { assertOwnSessions, type Deps, type Route } from './context.js';
-import { sessionView } from './sessions.js';
+import { sessionView } from './session-view.js';
 
 /** Decompressed bytes of events after which a page takes no further batch. */
 export const PAGE_BYTES = 1024 * 1024;
@@ -60,7 +61,7 @@ export function eventsRoute(deps: Deps, options: EventsRouteOptions = {}): Route
       visits_count: deps.store.countVisits(q),
       conversions_count: deps.store.countConversions(q),
     };
-    const named = first
+    const named: NamedEventRow[] = first
       ? deps.store.namedEvents(id, { tab, limit: MAX_NAMED_EVENTS, maxChars: MAX_NAMED_EVENTS_CHARS })
       : [];
 
@@ -90,10 +91,12 @@ export function eventsRoute(deps: Deps, options: EventsRouteOptions = {}): Route
         page.consumed < batches.length ||
         (batches.length === MAX_BATCHES_PER_PAGE && deps.store.eventBatches(id, tab, last, 1).length > 0);
     }
-    const nextCursor =
+    const nextCursor: EventsAnswer['data']['next_cursor'] =
       more && last ? encodeCursor(id, { tab: last.tab, firstTs: last.firstTs, id: last.id }) : null;
 
-    const view = sessionView(deps.store, row, { includeIp: false, checkIrregular: false });
+    const view: EventsSessionRow = sessionView(deps.store, row, { includeIp: false, checkIrregular: false });
+    // An EventsAnswer, written as text around the page's tabs, which are JSON text already: the keys
+    // below are the contract's, in its order.
     const head = `{"error":false,"data":{"session":${JSON.stringify(view)},"named_events":${JSON.stringify(named)},"tabs":`;
     const tail = `,"next_cursor":${JSON.stringify(nextCursor)}}}`;
     return { body: new RawJson(Buffer.concat([Buffer.from(head), tabsJson, Buffer.from(tail)])) };

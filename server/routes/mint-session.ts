@@ -1,6 +1,6 @@
 // POST /api/services/analytics/v1/session (ours): mints a session identifier, or another tab's
-// identifier for a live session of the same project.
-
+// identifier for a live session of the same project (docs/contract.md, "Start a session").
+import type { SessionAnswer } from '../../src/wire.js';
 import { mintIdentifier } from '../crypto/identifier.js';
 import { fieldError, validationError } from '../http/errors.js';
 import { rules, validate } from '../http/validate.js';
@@ -41,15 +41,16 @@ export function sessionRoute(deps: Deps): Route {
     assertOriginAllowed(deps, ctx, project);
 
     const iat = Math.floor(ctx.nowMs / 1000);
-    const answer = (sessionId: number, tab: number) => ({
-      body: {
+    const answer = (sessionId: number, tab: number) => {
+      const body: SessionAnswer = {
         status: true,
         sessionIdentifier: mintIdentifier({ p: project.id, s: sessionId, w: tab, iat }, deps.config.key),
         idleTimeout: IDLE_TIMEOUT_S,
         maxAge: MAX_AGE_S,
         tab,
-      },
-    });
+      };
+      return { body };
+    };
 
     if (typeof input.sessionIdentifier === 'string' && input.sessionIdentifier !== '') {
       const live = liveSession(deps, input.sessionIdentifier, ctx.nowMs);

@@ -1,28 +1,7 @@
 // Laravel's LengthAwarePaginator as JSON (toArray), including its `links` window (UrlWindow with
-// onEachSide = 3) and the `&laquo; Previous` / `Next &raquo;` labels of Laravel's en pagination lang.
-
-export interface PageLink {
-  url: string | null;
-  label: string;
-  page: number | null;
-  active: boolean;
-}
-
-export interface Paginator<T> {
-  current_page: number;
-  data: T[];
-  first_page_url: string;
-  from: number | null;
-  last_page: number;
-  last_page_url: string;
-  links: PageLink[];
-  next_page_url: string | null;
-  path: string;
-  per_page: number;
-  prev_page_url: string | null;
-  to: number | null;
-  total: number;
-}
+// onEachSide = 3) and the `&laquo; Previous` / `Next &raquo;` labels of Laravel's en pagination lang
+// (docs/contract.md, "List sessions").
+import type { PageLink, Paginator } from '../../src/wire.js';
 
 const ON_EACH_SIDE = 3;
 

@@ -1,5 +1,7 @@
 // POST .../sessions/get-visits and .../sessions/get-conversions: rows extracted at ingest, so these
-// never decompress a batch. `key: count` answers the number of rows instead of the rows.
+// never decompress a batch. `key: count` answers the number of rows instead of the rows
+// (docs/contract.md, "Session visits" and "Session conversions").
+import type { ConversionRow, CountAnswer, ListAnswer, VisitRow, VitalRow } from '../../src/wire.js';
 import { validationError } from '../http/errors.js';
 import { type Check, normalizeDate, rules, type Schema, validate } from '../http/validate.js';
 import type { RelatedQuery } from '../store/store.js';
@@ -44,10 +46,13 @@ export function visitsRoute(deps: Deps): Route {
     const errors = validate(input, schema);
     if (Object.keys(errors).length > 0) throw validationError(errors);
     const q = query(deps, ctx, input, Array.isArray(input.visit_ids) ? input.visit_ids.map(Number) : null);
-    if (input.key === 'count') return { body: { error: false, data: deps.store.countVisits(q) } };
+    if (input.key === 'count') {
+      const body: CountAnswer = { error: false, data: deps.store.countVisits(q) };
+      return { body };
+    }
     const visits = deps.store.visits(q);
     const vitals = deps.store.vitalsOfVisits(visits.map((v) => v.id));
-    const byVisit = new Map<number, unknown[]>();
+    const byVisit = new Map<number, VitalRow[]>();
     for (const v of vitals) {
       const list = byVisit.get(v.visit_id as number) ?? [];
       list.push({
@@ -61,8 +66,9 @@ export function visitsRoute(deps: Deps): Route {
       });
       byVisit.set(v.visit_id as number, list);
     }
-    const data = visits.map((v) => ({ ...v, vitals: byVisit.get(v.id) ?? [] }));
-    return { body: { error: false, data } };
+    const data = visits.map((v): VisitRow => ({ ...v, vitals: byVisit.get(v.id) ?? [] }));
+    const body: ListAnswer<VisitRow> = { error: false, data };
+    return { body };
   };
 }
 
@@ -82,7 +88,11 @@ export function conversionsRoute(deps: Deps): Route {
       input,
       Array.isArray(input.conversion_types) ? (input.conversion_types as string[]) : null,
     );
-    if (input.key === 'count') return { body: { error: false, data: deps.store.countConversions(q) } };
-    return { body: { error: false, data: deps.store.conversions(q) } };
+    if (input.key === 'count') {
+      const body: CountAnswer = { error: false, data: deps.store.countConversions(q) };
+      return { body };
+    }
+    const body: ListAnswer<ConversionRow> = { error: false, data: deps.store.conversions(q) };
+    return { body };
   };
 }

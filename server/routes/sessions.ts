@@ -1,18 +1,11 @@
 // POST /api/services/analytics/v1/project/sessions: the project's sessions, paginated.
+import type { ListSessionsAnswer } from '../../src/wire.js';
 import { MAX_FIELD_ERRORS, validationError } from '../http/errors.js';
 import { normalizeDate, rules, toNumber, truthy, validate } from '../http/validate.js';
-import { irregularVerdict } from '../lib/irregular.js';
-import {
-  FILTER_KEYS,
-  type FilterKey,
-  type SessionFilters,
-  type SessionListRow,
-  SORT_KEYS,
-  type SortKey,
-  type Store,
-} from '../store/store.js';
+import { FILTER_KEYS, type FilterKey, type SessionFilters, SORT_KEYS, type SortKey } from '../store/store.js';
 import type { Deps, Route } from './context.js';
 import { paginate, requestedPage } from './paginate.js';
+import { sessionView } from './session-view.js';
 
 const schema = {
   start_date: { required: true, rules: [rules.date()] },
@@ -71,34 +64,6 @@ function readFilters(raw: Record<string, unknown>): {
   return { filters, errors };
 }
 
-/** A session as the read endpoints show it; IP and irregular-traffic verdict only when asked for. */
-export function sessionView(
-  store: Store,
-  row: SessionListRow,
-  opts: { includeIp: boolean; checkIrregular: boolean },
-): Record<string, unknown> {
-  const view: Record<string, unknown> = {
-    id: row.id,
-    browser: row.browser,
-    device: row.device,
-    platform_os: row.platform_os,
-    country: row.country,
-    time_spend: row.time_spend,
-    created_at: row.created_at,
-    updated_at: row.updated_at,
-    read_status: row.read_status,
-    visits_count: row.visits_count,
-    conversions_count: row.conversions_count,
-    entry_url: row.entry_url,
-    referrer: row.referrer,
-    tabs: row.tabs,
-    external_id: row.external_id,
-  };
-  if (opts.includeIp) view.ip_address = row.ip_address;
-  if (opts.checkIrregular) view.irregular_traffic = irregularVerdict(store.interactionSummary(row.id));
-  return view;
-}
-
 export function sessionsRoute(deps: Deps): Route {
   return async (ctx) => {
     const input = await ctx.json();
@@ -135,12 +100,11 @@ export function sessionsRoute(deps: Deps): Route {
       checkIrregular: truthy(input.check_irregular_traffic),
     };
     const data = rows.map((row) => sessionView(deps.store, row, opts));
-    return {
-      body: {
-        error: false,
-        data: paginate(data, total, page, perPage, `${ctx.origin}${ctx.url.pathname}`),
-        message: 'Sessions retrieved successfully.',
-      },
+    const body: ListSessionsAnswer = {
+      error: false,
+      data: paginate(data, total, page, perPage, `${ctx.origin}${ctx.url.pathname}`),
+      message: 'Sessions retrieved successfully.',
     };
+    return { body };
   };
 }

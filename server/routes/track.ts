@@ -1,19 +1,15 @@
 // POST /api/services/analytics/v1/track: one batch of a tab's events, durably stored before the 200
 // (docs/contract.md, "Store session recording data"). The body is checked and summarised in a worker
 // thread (server/ingest/); the event loop only looks the summary up and writes it.
+import type { TrackAnswer } from '../../src/wire.js';
 import { httpError, validationError } from '../http/errors.js';
 import { assertOriginAllowed, type Deps, invalidIdentifier, type Route, sessionOfClaims } from './context.js';
 
+/** The one success answer: stored and durable. */
+const STORED: TrackAnswer = { status: true };
+
 export function trackRoute(deps: Deps): Route {
   return async (ctx) => {
-    if (deps.faults.until > ctx.nowMs) {
-      const retry = Math.ceil((deps.faults.until - ctx.nowMs) / 1000);
-      throw httpError(
-        deps.faults.status,
-        'Injected fault (SPOOR_TEST_FAULTS).',
-        deps.faults.status === 429 ? { 'Retry-After': retry } : {},
-      );
-    }
     const bytes = await ctx.body();
     const result = await deps.ingest.run({
       bytes,
@@ -36,7 +32,7 @@ export function trackRoute(deps: Deps): Route {
     // the last one may still be waiting for its fsync: this answer makes the same promise as the first.
     if (deps.store.hasBatch(hash)) {
       await deps.store.durable();
-      return { body: { status: true } };
+      return { body: STORED };
     }
     const live = sessionOfClaims(deps, summary.claims, ctx.nowMs);
     if (!live) throw invalidIdentifier();
@@ -59,6 +55,6 @@ export function trackRoute(deps: Deps): Route {
         deps.flameup?.ingest(live.session.project_id, live.session.id, summary.custom, hash.toString('hex'));
       }
     });
-    return { body: { status: true } };
+    return { body: STORED };
   };
 }

@@ -1,5 +1,5 @@
 // What to do after each delivery attempt of a batch. Pure: no timers, no I/O, so the transport owns the
-// waiting and the outbox owns the keeping (issue 5, "Retries").
+// waiting and the outbox owns the keeping.
 
 /** The decision for one answered or failed attempt. */
 export type Verdict =
@@ -13,7 +13,7 @@ export type Verdict =
 export const MIN_DELAY_MS = 1_000;
 /** Longest wait between retries: the backoff stops growing here and keeps retrying at this cap. */
 export const MAX_DELAY_MS = 300_000;
-/** Wait after a 429 whose Retry-After is absent or unreadable (issue 2: "60 s when absent"). */
+/** Wait after a 429 whose Retry-After is absent or unreadable (60 s when absent). */
 export const DEFAULT_RETRY_AFTER_MS = 60_000;
 /** Longest Retry-After honoured: setTimeout fires at once for delays over 2^31-1 ms (~24.8 days), so a
  *  hostile or broken header must not turn into a tight loop (HTML spec, timer initialisation steps). */
@@ -24,7 +24,7 @@ export const MAX_RETRY_AFTER_MS = 86_400_000;
  *
  * - 2xx → done.
  * - Network error, status 0 (an opaque or aborted answer), 5xx, 408 and 425 → retry after
- *   `backoffDelay(attempt)`, counting against the budget. These never drop: issue 5 promises to lose
+ *   `backoffDelay(attempt)`, counting against the budget. These never drop: delivery promises to lose
  *   nothing, so they keep retrying at the 5-minute cap while the outbox keeps the batch across reloads.
  *   A 503 that names a later `Retry-After` waits at least that long.
  * - 429 → retry after `Retry-After`, not counting against the budget (the server said when, so the

@@ -16,7 +16,7 @@ export async function gzip(text: string): Promise<Uint8Array | null> {
   try {
     // One write of the whole body and one read of the whole answer: in Chromium this costs a fifth
     // to a tenth of `new Blob([text]).stream()`, whose reads go through the blob registry in small
-    // chunks (measured on 60 rrweb batches of 40 KB: ~60 ms against 235-700 ms; issue 8).
+    // chunks (measured on 60 rrweb batches of 40 KB: ~60 ms against 235-700 ms).
     encoder ??= new TextEncoder();
     const stream = new CompressionStream('gzip');
     const writer = stream.writable.getWriter();

@@ -4,13 +4,13 @@
 // the batch, a 422 on the identifier resends it once under a new one, other 4xx drop it with a reason.
 
 import type { Debug } from '../lib/debug';
-import { randomId } from '../state/session';
+import { randomId } from '../lib/random';
 import type { DropReason, ReportError } from '../types';
 import { backoffDelay, classify } from './backoff';
 import type { RateLimit } from './budget';
 import type { Outbox, OutboxBatch } from './outbox';
 import { buildBody, byteLength, NO_IDENTIFIER } from './queue';
-import type { Answer, Transport } from './transport';
+import type { Transport } from './transport';
 
 /** A batch: `body` is fixed at its first attempt, so a retry is byte-identical and the collector
  * recognises it (CONTRACT / interfaces: duplicates are detected by body hash). */
@@ -83,6 +83,15 @@ function parse(body: string): Parsed | undefined {
   }
 }
 
+/** What the outbox keeps of a batch: the fields it stores, not the page's bookkeeping (seq, stored,
+ *  reminted), so that what is read back from it is what was put. */
+const outboxCopy = ({ id, body, createdAt, bytes }: OutboxBatch): OutboxBatch => ({
+  id,
+  body,
+  createdAt,
+  bytes,
+});
+
 /** Made before any identifier arrived: must get one before it is sent. */
 const unidentified = (batch: OutboxBatch) =>
   batch.body.startsWith(`{"sessionIdentifier":${JSON.stringify(NO_IDENTIFIER)},`);
@@ -94,7 +103,7 @@ function rebuild(parsed: Parsed, events: unknown[], sessionIdentifier: string, c
     events.map((event) => JSON.stringify(event)),
     parsed.userAgent,
   );
-  return { ...makeBatch(body, events.length, createdAt), createdAt };
+  return makeBatch(body, events.length, createdAt);
 }
 
 export function createDelivery(opts: DeliveryOptions): Delivery {
@@ -141,10 +150,8 @@ export function createDelivery(opts: DeliveryOptions): Delivery {
     opts.onDropped();
   };
 
-  const attempt = async (
-    batch: Batch,
-    hiding: boolean,
-  ): Promise<{ answer: Answer; verdict: ReturnType<typeof classify> }> => {
+  /** Sends one batch (`hiding`: the page is going away) and returns the verdict on its answer. */
+  const attempt = async (batch: Batch, hiding: boolean): Promise<ReturnType<typeof classify>> => {
     if (!hiding) {
       for (let wait = rate.wait(); wait > 0 && !stopped; wait = rate.wait()) await sleep(wait);
     }
@@ -153,7 +160,7 @@ export function createDelivery(opts: DeliveryOptions): Delivery {
     // In flight only once its request has started: a batch still being compressed when the page goes
     // away is sent by hide() itself, or it would be lost with the page (the collector stores a
     // repeated body once).
-    const answer = await transport.send(
+    const { status, retryAfter, limit, remaining, errors, error, ...how } = await transport.send(
       batch.body,
       batch.bytes,
       hiding,
@@ -163,13 +170,13 @@ export function createDelivery(opts: DeliveryOptions): Delivery {
             current = batch;
           },
     );
-    const { status, retryAfter, limit, remaining, errors, error, ...how } = answer;
     debug.emit({ kind: 'batch', phase: 'sent', ...shown, ...how });
     rate.update(limit, remaining);
-    const verdict = classify(status, attempts.get(batch.id) ?? 0, retryAfter, errors, opts.random, now());
+    const tries = attempts.get(batch.id) ?? 0;
+    const verdict = classify(status, tries, retryAfter, errors, opts.random, now());
     if (verdict.kind === 'retry') {
       if (status === 429) rate.pause(verdict.delayMs);
-      if (verdict.countsAgainstBudget) attempts.set(batch.id, (attempts.get(batch.id) ?? 0) + 1);
+      if (verdict.countsAgainstBudget) attempts.set(batch.id, tries + 1);
     }
     debug.emit({
       kind: 'batch',
@@ -181,7 +188,7 @@ export function createDelivery(opts: DeliveryOptions): Delivery {
       ...(verdict.kind === 'retry' && status === 429 ? { retryAfter: verdict.delayMs } : {}),
       ...(error === undefined ? {} : { error }),
     });
-    return { answer, verdict };
+    return verdict;
   };
 
   /** Keeps `work` in the outbox, in order, and tries its first batch again after delayMs. */
@@ -190,12 +197,7 @@ export function createDelivery(opts: DeliveryOptions): Delivery {
     if (first) notBefore.set(first.id, now() + delayMs);
     for (const waiting of work) {
       if (!waiting.stored) {
-        await outbox.put({
-          id: waiting.id,
-          body: waiting.body,
-          createdAt: waiting.createdAt,
-          bytes: waiting.bytes,
-        });
+        await outbox.put(outboxCopy(waiting));
         waiting.stored = true;
       }
     }
@@ -208,7 +210,7 @@ export function createDelivery(opts: DeliveryOptions): Delivery {
   /**
    * Works through batches in order. False when it stopped at one that must wait (kept in the outbox).
    * `probe`: a new batch has just joined the outbox (the next flush), so the first batch is tried now
-   * even while its backoff runs (issue 5: "sent again on the next flush"). A busy page thus learns
+   * even while its backoff runs (README, "Delivery in short": sent again on the next flush). A busy page thus learns
    * within one flush interval that the collector is back, at the rate it sends anyway; only a 429's
    * Retry-After still holds.
    */
@@ -226,7 +228,7 @@ export function createDelivery(opts: DeliveryOptions): Delivery {
         scheduleDrain(due - now());
         return false;
       }
-      const { verdict } = await attempt(batch, false);
+      const verdict = await attempt(batch, false);
       current = undefined;
       lastTried.set(batch.id, now());
       if (verdict.kind === 'retry') return keep(work, verdict.delayMs);
@@ -248,12 +250,7 @@ export function createDelivery(opts: DeliveryOptions): Delivery {
         const resent = { ...rebuild(parsed, parsed.events, fresh, batch.createdAt), reminted: true };
         // The resent batch takes the original's place in the outbox before the original leaves it.
         if (batch.stored) {
-          await outbox.put({
-            id: resent.id,
-            body: resent.body,
-            createdAt: resent.createdAt,
-            bytes: resent.bytes,
-          });
+          await outbox.put(outboxCopy(resent));
           resent.stored = true;
           await outbox.remove(batch.id);
         }
@@ -309,12 +306,7 @@ export function createDelivery(opts: DeliveryOptions): Delivery {
           // Filled in and stored before the first send, so every retry sends the same bytes.
           const filled = rebuild(parsed, parsed.events, sid, stored.createdAt);
           batch = { ...filled, id: stored.id, stored: true };
-          await outbox.put({
-            id: batch.id,
-            body: batch.body,
-            createdAt: batch.createdAt,
-            bytes: batch.bytes,
-          });
+          await outbox.put(outboxCopy(batch));
         }
         kept.push(batch);
       }
@@ -335,12 +327,7 @@ export function createDelivery(opts: DeliveryOptions): Delivery {
       return enqueue(async () => {
         if (backlog || unidentified(batch)) {
           // Behind batches kept in the outbox: join them there so the order holds.
-          await outbox.put({
-            id: batch.id,
-            body: batch.body,
-            createdAt: batch.createdAt,
-            bytes: batch.bytes,
-          });
+          await outbox.put(outboxCopy(batch));
           batch.stored = true;
           queued.delete(batch);
           await drainNow(true);
@@ -365,13 +352,13 @@ export function createDelivery(opts: DeliveryOptions): Delivery {
       for (const batch of all) {
         // A copy in the outbox, resent by the next page when the answer never comes; the collector
         // recognises the repeat by its body.
-        const copy = { id: batch.id, body: batch.body, createdAt: batch.createdAt, bytes: batch.bytes };
+        const copy = outboxCopy(batch);
         // IndexedDB writes started now may never run once the page is gone: a synchronous copy first.
         if (!batch.stored) outbox.keepNow(copy);
         const keeping = batch.stored ? Promise.resolve() : outbox.put(copy);
         batch.stored = true;
         if (paused || batch === current || unidentified(batch)) continue;
-        void attempt(batch, true).then(async ({ verdict }) => {
+        void attempt(batch, true).then(async (verdict) => {
           if (verdict.kind === 'done') {
             await keeping;
             await outbox.remove(batch.id);

@@ -1,12 +1,13 @@
 // Batches that could not be delivered yet, kept across reloads so a network spell, a 5xx or a 429 loses
-// nothing (issue 5, "Outbox"). Storage is IndexedDB, else localStorage, else memory for the page's life.
+// nothing. Storage is IndexedDB, else localStorage, else memory for the page's life.
 // The outbox never throws: a store that fails is skipped and the batch goes to the next one.
 
+import { randomId } from '../lib/random';
 // Shared with stored.ts, which clears every outbox without creating one (consent denied).
 import { OUTBOX_DB as DB_NAME, OUTBOX_KEY_PREFIX as KEY_PREFIX } from '../state/keys';
 
 /** One undelivered batch. `body` is the exact JSON text of the first attempt: the collector recognises a
- *  repeated body by its bytes, so a retry must not re-serialise (issue 5, "Exactly once"). */
+ *  repeated body by its bytes, so a retry must not re-serialise (the collector stores a body once by its hash). */
 export interface OutboxBatch {
   id: string;
   body: string;
@@ -36,6 +37,9 @@ export interface OutboxOptions {
   maxBytes: number;
   /** Told how many batches (and their bytes) were dropped to stay within `maxBytes`. */
   onDrop: (count: number, bytes: number) => void;
+  /** Told when a storage refuses a write (or never opens) and the next one takes the batches from
+   *  then on: a broken IndexedDB must show in the debug log, not hide behind localStorage. */
+  onFallback?: (from: _Backend['kind'], to: _Backend['kind'], error: unknown) => void;
 }
 
 /** A stored batch plus its insertion order, which breaks ties between batches made in the same ms. */
@@ -135,9 +139,14 @@ export function _createOutboxOn(
         await backend.write(b);
         await deleteEverywhere(b.id, backend);
         return;
-      } catch {
+      } catch (error) {
         if (writeTo === backends.length - 1) return; // memory cannot fail; nothing further to try
         writeTo += 1;
+        try {
+          opts.onFallback?.(backend.kind, (backends[writeTo] as _Backend).kind, error);
+        } catch {
+          // the caller's callback must not break the outbox
+        }
       }
     }
   };
@@ -443,18 +452,6 @@ function toBatch(value: unknown): _StoredBatch | undefined {
   if (typeof id !== 'string' || typeof body !== 'string') return undefined;
   if (typeof createdAt !== 'number' || typeof bytes !== 'number') return undefined;
   return { id, body, createdAt, bytes, seq: typeof seq === 'number' ? seq : 0 };
-}
-
-/** Random enough to tell lock owners apart; crypto.getRandomValues works outside secure contexts too,
- *  unlike crypto.randomUUID. */
-function randomId(): string {
-  const bytes = new Uint8Array(12);
-  try {
-    crypto.getRandomValues(bytes);
-  } catch {
-    for (let i = 0; i < bytes.length; i++) bytes[i] = Math.floor(Math.random() * 256);
-  }
-  return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
 }
 
 // Reading these globals can itself throw: localStorage is a SecurityError when the user blocks site data.

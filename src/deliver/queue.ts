@@ -2,41 +2,17 @@
 // batch sizes are exact (UTF-8 bytes, not string length), every event is serialized and measured once,
 // and bodies are built by joining.
 
+import { byteLength } from '../lib/bytes';
 import type { WireEvent } from '../types';
+import type { TrackRequest } from '../wire';
+
+// Kept importable from here for the batcher's callers and tests; the counting lives in lib/bytes.ts.
+export { byteLength };
 
 /** One event serialized once. */
 export interface Pending {
   json: string;
   bytes: number;
-}
-
-// Matches the first UTF-16 unit outside ASCII, where counting has to start.
-const NON_ASCII = /[\x80-\uffff]/;
-
-/**
- * The UTF-8 byte length of text, as TextEncoder would encode it, without encoding it: encoding every
- * event and body cost ~200 ms of main thread per benchmark run (issue 8), counting costs a tenth.
- * Rrweb's JSON is mostly ASCII, so a regex scan finds most strings pure and returns their length.
- */
-export function byteLength(text: string): number {
-  const first = text.search(NON_ASCII);
-  if (first < 0) return text.length;
-  let bytes = text.length;
-  for (let i = first; i < text.length; i++) {
-    const code = text.charCodeAt(i);
-    if (code < 0x80) continue;
-    if (code < 0x800) {
-      bytes += 1;
-    } else if (code >= 0xd800 && code < 0xdc00 && (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
-      // A surrogate pair: two UTF-16 units, four bytes.
-      bytes += 2;
-      i++;
-    } else {
-      // Three bytes; a lone surrogate too, which TextEncoder writes as U+FFFD.
-      bytes += 2;
-    }
-  }
-  return bytes;
 }
 
 /** The byte length of a body made by buildBody from these events, given its `overhead` (its length
@@ -52,9 +28,10 @@ export function bodyBytes(overhead: number, items: readonly { bytes: number }[])
  * never sent as it is. */
 export const NO_IDENTIFIER = '';
 
-/** The /track body (CONTRACT.md section 1) from events already serialized. */
+/** The /track body (docs/contract.md, "Store session recording data"), a `TrackRequest`, from events
+ *  already serialized. */
 export function buildBody(
-  sessionIdentifier: string,
+  sessionIdentifier: TrackRequest['sessionIdentifier'],
   timer: number | null,
   events: string[],
   userAgent: string,

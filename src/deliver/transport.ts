@@ -61,13 +61,13 @@ export function createTransport(opts: TransportOptions): Transport {
       const response = await opts.fetch(opts.url, {
         method: 'POST',
         // text/plain and no Content-Encoding keep the request CORS-simple: no preflight. The collector
-        // recognises gzip by its magic bytes (CONTRACT.md section 1).
+        // recognises gzip by its magic bytes (docs/contract.md, "Store session recording data").
         headers: { 'Content-Type': opts.contentType },
         body: payload as BodyInit,
         keepalive,
         credentials: 'omit',
       });
-      // Read to the end: Chromium keeps an unread keepalive answer's share of the quota (CONTRACT.md).
+      // Read to the end: Chromium keeps an unread keepalive answer's share of the quota (docs/contract.md, "Keepalive quota").
       const text = await response.text();
       const answer: Answer = {
         ...base,

@@ -4,27 +4,17 @@
 // facade that queues the page's calls and replays them in order. Shared by the script tag (script.ts,
 // which loads spoor.core.min.js) and the npm entry (index.ts, which imports './tracker').
 
+import type { Context, CreateTracker, Environment, Loaders, Tracker } from '../api';
 import { type Config, type Options, resolveConfig } from '../config';
-import type { Outbox } from '../deliver/outbox';
-import { type Boundary, createBoundary } from '../lib/boundary';
+import { createBoundary } from '../lib/boundary';
 import { createDebug, type Debug } from '../lib/debug';
 import { forgetStored, SHARED_KEY, sharedRecord } from '../state/keys';
 import { browserOptOut, type PrivacySignals, sampleSession } from '../state/privacy';
-import { createStorage, type KeyValue } from '../state/storage';
-import type { Loaders, Tracker } from '../tracker';
+import { createStorage } from '../state/storage';
 import type { DropReason } from '../types';
 
-/** What the core touches in the browser; tests pass fakes. */
-export interface Environment {
-  win: Window;
-  fetch: typeof fetch;
-  sendBeacon?: (url: string, data: BodyInit) => boolean;
-  local: KeyValue;
-  tabStore: KeyValue;
-  outbox?: Outbox;
-  now: () => number;
-  random: () => number;
-}
+// The seam's types live in api.ts; re-exported for the callers that know them from here.
+export type { Context, CreateTracker, Environment };
 
 export function defaultEnvironment(): Environment {
   const win = window;
@@ -40,21 +30,6 @@ export function defaultEnvironment(): Environment {
   if (typeof nav.sendBeacon === 'function') env.sendBeacon = (url, data) => nav.sendBeacon(url, data);
   return env;
 }
-
-/** What the bootstrap hands the core. It crosses two separately minified files in the script-tag
- * build, so nothing in it may be `_`-prefixed (those names are mangled per file). */
-export interface Context {
-  loaders: Loaders;
-  env: Environment;
-  /** The bootstrap's debug log: listeners added before the core loaded keep their history. */
-  debug: Debug;
-  boundary: Boundary;
-  /** Why analytics run but the recorder must never load (Global Privacy Control). */
-  noRecording?: DropReason | undefined;
-}
-
-/** The core's factory: `createTracker` in tracker.ts. */
-export type CreateTracker = (config: Config, context: Context) => Tracker;
 
 type Method = 'track' | 'identify' | 'flush' | 'stop' | 'consent';
 /** A call waiting for the core; `settle` answers a queued flush() with the core's promise. */
@@ -110,7 +85,7 @@ export function bootPage(
   const queue: Queued[] = [];
   // Why the core is not loaded (undefined while it loads or runs, and after stop()).
   let reason: DropReason | undefined;
-  // Set under Global Privacy Control: analytics run, the recorder never loads (issue 6).
+  // Set under Global Privacy Control: analytics run, the recorder never loads.
   let noRecording: DropReason | undefined;
 
   const skip = (why: DropReason) => {

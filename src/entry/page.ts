@@ -3,8 +3,8 @@
 // tracker. In a page it keeps one tracker: React's StrictMode runs effects twice and hot module
 // replacement re-runs modules, and two trackers would mean two recorders and two visits per page.
 
+import type { Tracker } from '../api';
 import type { Options } from '../config';
-import type { Tracker } from '../tracker';
 import type { Booted } from './bootstrap';
 
 /** True where there is a document to observe: not Node, Deno, Bun, nor a web or service worker. */

@@ -1,11 +1,11 @@
 // spoor.min.js, the script-tag bootstrap: reads its options from the data-* attributes of its own
-// <script> element, replays the calls queued by the one-line stub (CONTRACT.md section 7) and then
+// <script> element, replays the calls queued by the one-line stub (docs/contract.md, "Installing the snippet") and then
 // answers `spoor('track', ...)`, `spoor('debug', listener)` and the rest directly. The core
 // (spoor.core.min.js) is loaded from the same directory only once the page is tracked (bootstrap.ts);
 // calls made meanwhile are queued by the bootstrap and replayed in order.
 
+import type { Tracker } from '../api';
 import { type Options, readDataAttributes } from '../config';
-import type { Tracker } from '../tracker';
 import { boot } from './bootstrap';
 import { CORE_GLOBAL, FLAMEUP_GLOBAL, loadScript, RECORDER_GLOBAL, VITALS_GLOBAL } from './lazy';
 

@@ -1,5 +1,5 @@
 // Direct mode of the Flameup mirror: named events of an identified visitor go from the page straight to
-// Flameup's track API (CONTRACT.md section 4), for sites whose collector cannot relay. The API key is
+// Flameup's track API (docs/contract.md, "Flameup"), for sites whose collector cannot relay. The API key is
 // then in the page, readable by anyone: the collector's relay is the recommended way (README).
 //
 // Loaded lazily (spoor.flameup.min.js, or an npm chunk) only when the `flameup` option is set; the core
@@ -13,8 +13,8 @@
 
 import { classify } from '../deliver/backoff';
 import type { Outbox, OutboxBatch } from '../deliver/outbox';
-import { byteLength } from '../deliver/queue';
-import { randomId } from '../state/session';
+import { byteLength } from '../lib/bytes';
+import { randomId } from '../lib/random';
 import type { DropReason, ReportError, Stop } from '../types';
 
 export interface FlameupOptions {
@@ -43,7 +43,7 @@ export interface Flameup {
   stop: Stop;
 }
 
-/** Longest an event waits for identify(): a session lasts at most 24 hours (CONTRACT.md section 5). */
+/** Longest an event waits for identify(): a session lasts at most 24 hours (docs/contract.md, "The session identifier"). */
 export const HOLD_MS = 86_400_000;
 /** A request unanswered after this is treated as a network error and retried. */
 export const REQUEST_TIMEOUT_MS = 30_000;

@@ -3,7 +3,7 @@
 
 import type { DropReason } from '../types';
 
-/** Everything the core reports about itself (interfaces.md, "Debug hooks"). */
+/** Everything the core reports about itself (README, "Debug hooks"). */
 export type DebugEvent =
   | { kind: 'state'; at: number; tracking: boolean; recording: boolean; reason?: DropReason }
   | { kind: 'session'; at: number; sessionIdentifier: string; tab?: number; minted: boolean }
@@ -24,6 +24,7 @@ export type DebugEvent =
     }
   | { kind: 'queue'; at: number; events: number; bytes: number }
   | { kind: 'outbox'; at: number; batches: number; bytes: number }
+  | { kind: 'storage'; at: number; from: string; to: string }
   | { kind: 'drop'; at: number; reason: DropReason; count: number; detail?: string }
   | { kind: 'timer'; at: number; seconds: number }
   /** What `init()` did: `started` a tracker, `reused` the page's tracker started with equal options

@@ -2,13 +2,13 @@ import { customEvent, type Enqueue, type ReportError, type Stop } from '../types
 
 /**
  * A conversion goal from the options. `match` is a path pattern (exact, `*` matches any run of
- * characters, e.g. `/thank-you*`) or a RegExp. Same shape as `Goal` in interfaces.md.
+ * characters, e.g. `/thank-you*`) or a RegExp. The `goals` option (src/config.ts) takes this shape.
  */
 export type Goal =
   | { type: 'click'; name: string; selector: string }
   | { type: 'url'; name: string; match: string | RegExp };
 
-/** The payload of a `conversion` custom event (CONTRACT.md section 6). */
+/** The payload of a `conversion` custom event (docs/contract.md, "Events"). */
 export interface ConversionPayload {
   type: 'click' | 'url';
   goal: string;

@@ -1,4 +1,4 @@
-import { byteLength } from '../deliver/queue';
+import { byteLength } from '../lib/bytes';
 import { customEvent, type WireEvent } from '../types';
 
 /** The result of checking a `track` or `identify` call: the event to enqueue, or why the call is dropped. */

@@ -1,4 +1,4 @@
-// Seconds the current visit has been visible and focused (CONTRACT.md section 1, `timer`): one
+// Seconds the current visit has been visible and focused (docs/contract.md, "Store session recording data", `timer`): one
 // decimal, reset at each visit, never decreasing within a visit.
 
 import type { Stop } from '../types';

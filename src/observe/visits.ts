@@ -1,6 +1,6 @@
 import type { ReportError, Stop } from '../types';
 
-/** The payload of a `visit` custom event (CONTRACT.md section 6). */
+/** The payload of a `visit` custom event (docs/contract.md, "Events"). */
 export interface VisitPayload {
   url: string;
   referrer: string;

@@ -1,7 +1,7 @@
 import { type MetricType, onCLS, onFCP, onINP, onLCP, onTTFB } from 'web-vitals';
 import { customEvent, type DropReason, type Enqueue, type ReportError, type Stop } from '../types';
 
-/** The payload of a `web-vital` custom event (CONTRACT.md section 6). */
+/** The payload of a `web-vital` custom event (docs/contract.md, "Events"). */
 export interface VitalPayload {
   name: MetricType['name'];
   value: number;

@@ -24,7 +24,7 @@ export const TAB_KEY = 'spoor.tab';
 /** The outbox's IndexedDB database, and the prefix of its localStorage keys (outbox.ts). */
 export const OUTBOX_DB = 'spoor-outbox';
 export const OUTBOX_KEY_PREFIX = 'spoor-outbox:';
-/** Seconds, until /session says otherwise (CONTRACT.md section 2). */
+/** Seconds, until /session says otherwise (docs/contract.md, "Start a session"). */
 const IDLE = 1800;
 const MAX_AGE = 86400;
 

@@ -6,7 +6,7 @@ export type PrivacySignals = Pick<Navigator, 'doNotTrack' | 'webdriver'> & { glo
 /**
  * Why this browser must not be tracked at all (or recorded), before consent and sampling.
  * Checked in this order: automation (a bot is not a visitor, whatever it signals), then Do Not Track,
- * then Global Privacy Control: the first two stop all tracking, GPC only the recording (issue 6), so a
+ * then Global Privacy Control: the first two stop all tracking, GPC only the recording, so a
  * browser sending both DNT and GPC must be named for the stronger one. The caller decides what each
  * reason stops.
  */

@@ -1,8 +1,9 @@
 // The session identifier: explicit (server-rendered) first, else this tab's identifier from
 // sessionStorage, else one minted by `POST /session` that joins the shared session kept in
 // localStorage, so that every tab of one browser shares a session until 30 minutes without activity
-// or 24 hours in all (CONTRACT.md sections 2 and 5).
+// or 24 hours in all (docs/contract.md, "Start a session" and "The session identifier").
 
+import { randomId } from '../lib/random';
 import { isExpired, SHARED_KEY, type SharedRecord, sharedRecord, TAB_KEY } from './keys';
 import type { KeyValue } from './storage';
 import { readJson } from './storage';
@@ -72,19 +73,6 @@ export interface SessionOptions {
 
 /** Writing lastActivity on every event would hammer localStorage; a second of slack is harmless. */
 const TOUCH_EVERY = 1000;
-
-/** A random token; crypto.randomUUID is missing on plain-HTTP pages, getRandomValues is not. */
-export function randomId(): string {
-  const bytes = new Uint8Array(16);
-  try {
-    crypto.getRandomValues(bytes);
-  } catch {
-    for (let i = 0; i < 16; i++) bytes[i] = (Math.random() * 256) | 0;
-  }
-  let out = '';
-  for (const byte of bytes) out += (byte + 256).toString(16).slice(1);
-  return out;
-}
 
 export function createSession(opts: SessionOptions): Session {
   const now = opts.now ?? Date.now;

@@ -3,7 +3,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { expect, it } from 'vitest';
+import { expect, it, vi } from 'vitest';
 import { createApp, ensureDemoProject } from '../../server/app.js';
 import { loadConfig } from '../../server/config.js';
 import { createFlameupRelay } from '../../server/relay/relay.js';
@@ -57,13 +57,19 @@ it('forwards each named event of a stored /track body to Flameup once, including
       })
     ).status,
   ).toBe(200);
-  await standin.waitForAccepted(2);
-  await new Promise((r) => setTimeout(r, 200));
+  // Every row was queued inside its /track request, before the answer: once none is left to send and
+  // the relay has stopped, nothing more can reach Flameup.
+  await vi.waitFor(
+    () => expect(flameup.store.counts()).toEqual({ held: 0, pending: 0, sent: 2, failed: 0 }),
+    {
+      timeout: 10_000,
+    },
+  );
+  await flameup.stop();
   expect(standin.accepted.map((a) => [a.body.external_id, a.body.event])).toEqual([
     ['me', 'before'],
     ['me', 'after'],
   ]);
-  await flameup.stop();
   server.closeAllConnections();
   server.close();
   await store.close();

@@ -1,21 +1,31 @@
+// The collector's Flameup relay. Its queue is a real SQLite file; Flameup is the published API's model
+// (test/support/flameup-api.ts) behind an in-memory fetch, and the relay's clock, timers and that model's
+// clock are Vitest's fake ones: "nothing more was sent" is checked after moving the clock past every
+// retry the relay could have scheduled, never after a real sleep. The API key test at the end runs the
+// relay against a real HTTP stand-in beside the real collector.
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative, sep } from 'node:path';
 import Database from 'better-sqlite3';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { readIdentifier } from '../../server/crypto/identifier.js';
 import { type CustomRow, customRow } from '../../server/ingest/check.js';
 import { classify, createFlameupRelay, type FlameupRelay } from '../../server/relay/relay.js';
+import { createFlameupApi, type FlameupApi, fetchOverApi, TRACK_PATH } from '../support/flameup-api.js';
 import { type FlameupStandin, startFlameupStandin } from '../support/flameup-standin.js';
 import { custom, startCollector, V1, visit } from './harness.js';
 
 const KEY = 'fl_live_9f3c2a7be0d14c55a1e6b7c8d9e0f1a2';
 const PROJECT = 1;
 const T0 = Date.UTC(2026, 0, 15, 10, 0, 0);
+const FLAMEUP_URL = `https://api.flameup.test${TRACK_PATH}`;
+/** Longer than any wait the relay schedules with the test's backoff bounds (20 to 100 ms) or a 1 s
+ *  Retry-After: whatever it would still send, it has sent once the clock has moved this far. */
+const QUIET_MS = 60_000;
 
 let dir: string;
 let file: string;
-let standin: FlameupStandin;
+let api: FlameupApi;
 let open: { db: Database.Database; relay: FlameupRelay }[] = [];
 let logs: string[] = [];
 
@@ -25,6 +35,8 @@ function relayOnFile(extra: Partial<Parameters<typeof createFlameupRelay>[0]> = 
   db.pragma('journal_mode = WAL');
   const relay = createFlameupRelay({
     db,
+    fetch: fetchOverApi(api),
+    random: () => 0.5,
     minDelayMs: 20,
     maxDelayMs: 100,
     log: (message) => logs.push(message),
@@ -34,10 +46,13 @@ function relayOnFile(extra: Partial<Parameters<typeof createFlameupRelay>[0]> = 
   return relay;
 }
 
-/** Stops a relay and closes its database, as a collector shutting down does. */
+/** Stops a relay and closes its database, as a collector shutting down does; the clock moves meanwhile
+ *  so that stop() can give up on requests that never answer. */
 async function shutDown(relay: FlameupRelay) {
   const entry = open.find((o) => o.relay === relay);
-  await relay.stop();
+  const stopping = relay.stop();
+  await vi.advanceTimersByTimeAsync(10_000);
+  await stopping;
   entry?.db.close();
   open = open.filter((o) => o !== entry);
 }
@@ -47,37 +62,32 @@ const identify = (externalId: string, timestamp: number) =>
   customRow({ tag: 'identify', payload: { externalId } }, timestamp) as CustomRow;
 const event = (name: string, parameters: unknown, timestamp: number) =>
   customRow({ tag: 'event', payload: { name, parameters } }, timestamp) as CustomRow;
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-async function until(check: () => boolean, timeoutMs = 5000) {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await sleep(10);
-  }
-}
+/** Moves the relay's clock, running every pass, request and retry due meanwhile. */
+const advance = (ms: number) => vi.advanceTimersByTimeAsync(ms);
 
-beforeEach(async () => {
+beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'spoor-flameup-'));
   file = join(dir, 'spoor.sqlite');
-  standin = await startFlameupStandin({ apiKey: KEY });
   logs = [];
 });
 
 afterEach(async () => {
-  for (const { relay, db } of open.splice(0)) {
-    await relay.stop();
-    db.close();
-  }
-  await standin.close();
+  for (const { relay } of [...open]) await shutDown(relay);
+  vi.useRealTimers();
   rmSync(dir, { recursive: true, force: true });
 });
 
 describe('the Flameup relay', () => {
+  beforeEach(() => {
+    vi.useFakeTimers({ now: T0 + 60_000 });
+    api = createFlameupApi({ apiKey: KEY });
+  });
+
   it('forwards each event exactly once, in order, across a Flameup outage and a collector restart', async () => {
-    standin.fail({ kind: 'status', status: 503 });
+    api.fail({ kind: 'status', status: 503 });
     const first = relayOnFile();
-    first.configure(PROJECT, { apiKey: KEY, url: standin.url });
+    first.configure(PROJECT, { apiKey: KEY, url: FLAMEUP_URL });
     first.start();
     const batch = [
       identify('user-42', T0),
@@ -88,22 +98,22 @@ describe('the Flameup relay', () => {
     first.ingest(PROJECT, 7, batch, 'hash-a');
     // The same /track body again (a retry) must not queue anything twice.
     first.ingest(PROJECT, 7, batch, 'hash-a');
-    await until(() => standin.requests.length >= 3);
-    standin.fail({ kind: 'drop' });
-    const seen = standin.requests.length;
-    await until(() => standin.requests.length >= seen + 2);
-    expect(standin.accepted).toEqual([]);
+    await advance(1_000);
+    expect(api.requests.length).toBeGreaterThanOrEqual(3);
+    api.fail({ kind: 'drop' });
+    const seen = api.requests.length;
+    await advance(1_000);
+    expect(api.requests.length).toBeGreaterThanOrEqual(seen + 2);
+    expect(api.accepted).toEqual([]);
     expect(first.store.counts()).toEqual({ held: 0, pending: 3, sent: 0, failed: 0 });
     await shutDown(first);
 
-    standin.recover();
+    api.recover();
     const second = relayOnFile();
     second.start();
     second.ingest(PROJECT, 7, batch, 'hash-a');
-    const accepted = await standin.waitForAccepted(3);
-    await sleep(200);
-    expect(standin.accepted).toHaveLength(3);
-    expect(accepted.map((a) => a.body)).toEqual([
+    await advance(QUIET_MS);
+    expect(api.accepted.map((a) => a.body)).toEqual([
       {
         external_id: 'user-42',
         event: 'signup',
@@ -118,56 +128,58 @@ describe('the Flameup relay', () => {
       },
       { external_id: 'user-42', event: 'checkout', parameters: {}, timestamp: '2026-01-15T10:00:00.003Z' },
     ]);
-    expect(accepted[0]?.headers.authorization).toBe(`Bearer ${KEY}`);
-    expect(accepted[0]?.headers['content-type']).toBe('application/json');
+    expect(api.accepted[0]?.headers.authorization).toBe(`Bearer ${KEY}`);
+    expect(api.accepted[0]?.headers['content-type']).toBe('application/json');
     expect(second.store.counts()).toEqual({ held: 0, pending: 0, sent: 3, failed: 0 });
-    expect(second.store.rows().map((r) => r.flameup_id)).toEqual(accepted.map((a) => a.eventId));
+    expect(second.store.rows().map((r) => r.flameup_id)).toEqual(api.accepted.map((a) => a.eventId));
   });
 
   it("holds a session's events until its identify arrives, then forwards them in order under that id", async () => {
     const relay = relayOnFile();
-    relay.configure(PROJECT, { apiKey: KEY, url: standin.url });
+    relay.configure(PROJECT, { apiKey: KEY, url: FLAMEUP_URL });
     relay.start();
     relay.ingest(PROJECT, 1, [event('viewed', { page: 1 }, T0), event('viewed', { page: 2 }, T0 + 10)], 'b1');
     // Another, identified session is not held up by the first one.
     relay.ingest(PROJECT, 2, [identify('other', T0), event('viewed', { page: 9 }, T0 + 5)], 'b2');
-    await standin.waitForAccepted(1);
-    await sleep(150);
-    expect(standin.accepted.map((a) => a.body.external_id)).toEqual(['other']);
+    await advance(QUIET_MS);
+    expect(api.accepted.map((a) => a.body.external_id)).toEqual(['other']);
     expect(relay.store.counts().held).toBe(2);
 
     relay.ingest(PROJECT, 1, [event('viewed', { page: 3 }, T0 + 20), identify('user-7', T0 + 30)], 'b3');
     relay.ingest(PROJECT, 1, [event('bought', {}, T0 + 40)], 'b4');
-    await standin.waitForAccepted(5);
-    const mine = standin.accepted.filter((a) => a.body.external_id === 'user-7').map((a) => a.body);
+    await advance(QUIET_MS);
+    const mine = api.accepted.filter((a) => a.body.external_id === 'user-7').map((a) => a.body);
     expect(mine.map((b) => [b.event, b.parameters])).toEqual([
       ['viewed', { page: 1 }],
       ['viewed', { page: 2 }],
       ['viewed', { page: 3 }],
       ['bought', {}],
     ]);
+    expect(relay.store.counts()).toEqual({ held: 0, pending: 0, sent: 5, failed: 0 });
   });
 
   it('waits the Retry-After of a 429 before sending again, however short its own backoff is', async () => {
-    standin.fail({ kind: 'status', status: 429, retryAfter: '1' }, 1);
+    api.fail({ kind: 'status', status: 429, retryAfter: '1' }, 1);
     const relay = relayOnFile();
-    relay.configure(PROJECT, { apiKey: KEY, url: standin.url });
+    relay.configure(PROJECT, { apiKey: KEY, url: FLAMEUP_URL });
     relay.start();
     relay.ingest(PROJECT, 3, [identify('u', T0), event('a', {}, T0), event('b', {}, T0 + 1)], 'c1');
-    await until(() => relay.store.rows()[0]?.reason === 'retrying: HTTP 429');
+    await advance(0);
+    expect(relay.store.rows()[0]?.reason).toBe('retrying: HTTP 429');
     // Another session's event queued during the throttle waits for it too: the limit is the key's.
     relay.ingest(PROJECT, 4, [identify('v', T0), event('c', {}, T0 + 2)], 'c2');
-    await standin.waitForAccepted(3);
-    const [throttled, ...rest] = standin.requests;
+    await advance(999);
+    expect(api.requests).toHaveLength(1);
+    await advance(QUIET_MS);
+    const [throttled, ...rest] = api.requests;
     expect(rest).toHaveLength(3);
-    // 50 ms of slack for timers.
-    for (const r of rest) expect(r.at - (throttled?.at ?? 0)).toBeGreaterThanOrEqual(950);
-    expect(standin.accepted.map((a) => a.body.event).sort()).toEqual(['a', 'b', 'c']);
+    for (const r of rest) expect(r.at - (throttled?.at ?? 0)).toBeGreaterThanOrEqual(1_000);
+    expect(api.accepted.map((a) => a.body.event).sort()).toEqual(['a', 'b', 'c']);
   });
 
   it('marks the event failed on a 401 and sends nothing more under the refused key', async () => {
     const relay = relayOnFile();
-    relay.configure(PROJECT, { apiKey: 'wrong-key', url: standin.url });
+    relay.configure(PROJECT, { apiKey: 'wrong-key', url: FLAMEUP_URL });
     relay.start();
     relay.ingest(
       PROJECT,
@@ -175,10 +187,10 @@ describe('the Flameup relay', () => {
       [identify('u', T0), ...[1, 2, 3, 4, 5].map((i) => event(`e${i}`, {}, T0 + i))],
       'd1',
     );
-    await until(() => relay.store.counts().failed === 1);
-    await sleep(300);
-    expect(standin.requests).toHaveLength(1);
-    expect(standin.accepted).toEqual([]);
+    await advance(QUIET_MS);
+    expect(api.requests).toHaveLength(1);
+    expect(api.accepted).toEqual([]);
+    expect(relay.store.counts()).toEqual({ held: 0, pending: 4, sent: 0, failed: 1 });
     const failed = relay.store.rows().find((r) => r.state === 'failed');
     expect(failed?.event).toBe('e1');
     expect(failed?.reason).toMatch(/^rejected: HTTP 401/);
@@ -186,15 +198,15 @@ describe('the Flameup relay', () => {
     expect(logs.join('\n')).not.toContain('wrong-key');
 
     // Fixing the key sends the events still queued; the failed one stays failed with its reason.
-    relay.configure(PROJECT, { apiKey: KEY, url: standin.url });
-    await standin.waitForAccepted(4);
-    expect(standin.accepted.map((a) => a.body.event)).toEqual(['e2', 'e3', 'e4', 'e5']);
+    relay.configure(PROJECT, { apiKey: KEY, url: FLAMEUP_URL });
+    await advance(QUIET_MS);
+    expect(api.accepted.map((a) => a.body.event)).toEqual(['e2', 'e3', 'e4', 'e5']);
     expect(relay.store.counts()).toEqual({ held: 0, pending: 0, sent: 4, failed: 1 });
   });
 
   it('forwards only the configured event names, and nothing for a project without a setting', async () => {
     const relay = relayOnFile();
-    relay.configure(PROJECT, { apiKey: KEY, url: standin.url, events: ['purchase'] });
+    relay.configure(PROJECT, { apiKey: KEY, url: FLAMEUP_URL, events: ['purchase'] });
     relay.start();
     relay.ingest(
       PROJECT,
@@ -203,15 +215,14 @@ describe('the Flameup relay', () => {
       'e1',
     );
     relay.ingest(2, 2, [identify('w', T0), event('purchase', {}, T0)], 'e2');
-    await standin.waitForAccepted(1);
-    await sleep(150);
-    expect(standin.accepted.map((a) => [a.body.external_id, a.body.event])).toEqual([['u', 'purchase']]);
+    await advance(QUIET_MS);
+    expect(api.accepted.map((a) => [a.body.external_id, a.body.event])).toEqual([['u', 'purchase']]);
     expect(relay.store.rows()).toHaveLength(1);
   });
 
   it('keeps a malformed event as failed with its reason instead of sending it', async () => {
     const relay = relayOnFile();
-    relay.configure(PROJECT, { apiKey: KEY, url: standin.url });
+    relay.configure(PROJECT, { apiKey: KEY, url: FLAMEUP_URL });
     relay.start();
     relay.ingest(
       PROJECT,
@@ -219,8 +230,8 @@ describe('the Flameup relay', () => {
       [identify('u', T0), event('list', [1, 2], T0 + 1), event('ok', { a: 1 }, T0 + 2)],
       'f1',
     );
-    await standin.waitForAccepted(1);
-    expect(standin.accepted.map((a) => a.body.event)).toEqual(['ok']);
+    await advance(QUIET_MS);
+    expect(api.accepted.map((a) => a.body.event)).toEqual(['ok']);
     expect(relay.store.rows().map((r) => [r.event, r.state, r.reason])).toEqual([
       ['list', 'failed', 'parameters is not an object'],
       ['ok', 'sent', null],
@@ -228,18 +239,18 @@ describe('the Flameup relay', () => {
   });
 
   it('only writes rows in ingest, so a stalled Flameup holds up nothing, and stop() leaves the event queued', async () => {
-    standin.fail({ kind: 'stall' });
+    api.fail({ kind: 'stall' });
     const relay = relayOnFile({ stopTimeoutMs: 100 });
-    relay.configure(PROJECT, { apiKey: KEY, url: standin.url });
+    relay.configure(PROJECT, { apiKey: KEY, url: FLAMEUP_URL });
     relay.start();
-    const started = performance.now();
     for (let i = 0; i < 50; i++)
       relay.ingest(PROJECT, 1 + (i % 5), [identify('u', T0), event('x', { i }, T0 + i)], `g${i}`);
-    expect(performance.now() - started).toBeLessThan(1000);
-    await until(() => standin.requests.length >= 4);
-    await sleep(100);
+    // Every row is written by the time ingest returns, before any request has gone out.
+    expect(api.requests).toHaveLength(0);
+    expect(relay.store.counts().pending).toBe(50);
+    await advance(10_000);
     // One request per session at most, and no more than the concurrency: no pile-up on a stalled API.
-    expect(standin.requests).toHaveLength(4);
+    expect(api.requests).toHaveLength(4);
     await shutDown(relay);
     const db = new Database(file);
     const counts = db.prepare('SELECT state, COUNT(*) AS n FROM flameup_events GROUP BY state').all();
@@ -281,6 +292,14 @@ describe('the Flameup relay', () => {
 });
 
 describe('the Flameup API key on the collector', () => {
+  let standin: FlameupStandin;
+  beforeEach(async () => {
+    standin = await startFlameupStandin({ apiKey: KEY });
+  });
+  afterEach(async () => {
+    await standin.close();
+  });
+
   it('never appears in anything the collector sends to a browser', async () => {
     const c = await startCollector(
       { SPOOR_FLAMEUP_API_KEY: KEY, SPOOR_FLAMEUP_URL: standin.url },

@@ -13,6 +13,8 @@ export const V1 = '/api/services/analytics/v1';
 
 export interface Collector {
   url: string;
+  /** The HTTP server, for tests that watch answers being written. */
+  server: Server;
   config: Config;
   store: Store;
   project: Project;
@@ -79,6 +81,7 @@ export async function startCollector(
 
   const c: Collector = {
     url,
+    server,
     config,
     store,
     project,
@@ -105,7 +108,7 @@ export async function startCollector(
   return c;
 }
 
-/** A custom event as the snippet sends it (CONTRACT.md section 6). */
+/** A custom event as the snippet sends it (docs/contract.md, "Events"). */
 export function custom(tag: string, payload: unknown, timestamp: number) {
   return { type: 5, data: { tag, payload }, timestamp };
 }

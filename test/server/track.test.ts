@@ -285,18 +285,4 @@ describe('POST /track', () => {
     c.clock.now += 60_000;
     expect((await c.post(TRACK, {})).status).toBe(422);
   });
-
-  it('answers the injected status while a test fault is set, only when SPOOR_TEST_FAULTS=1', async () => {
-    expect((await c.post('/api/__test/fault', { status: 500, ms: 1000 })).status).toBe(404);
-    await c.close();
-    c = await startCollector({ SPOOR_TEST_FAULTS: '1' });
-    const id = await c.session();
-    expect((await c.post('/api/__test/fault', { status: 500, ms: 20000 })).status).toBe(200);
-    const a = await c.post(TRACK, { sessionIdentifier: id, timer: 1 });
-    expect(a.status).toBe(500);
-    expect(a.headers.get('x-ratelimit-limit')).toBe('3600');
-    await c.post('/api/__test/fault', { status: 0 });
-    expect((await c.post(TRACK, { sessionIdentifier: id, timer: 1 })).status).toBe(200);
-    expect(c.store.counts().batches).toBe(1);
-  });
 });

@@ -7,7 +7,7 @@ import { createTransport } from '../../src/deliver/transport';
 import { createDebug } from '../../src/lib/debug';
 import { fakeFetch, fakeOutbox, type Reply } from './fake-network';
 
-// Delivery under the faults of issue 5's e2e tests, with a fake clock: what must never be lost.
+// Delivery under the faults of the e2e fault tests, with a fake clock: what must never be lost.
 
 const url = 'https://c.example/api/services/analytics/v1/track';
 

@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createRateLimit } from '../../src/deliver/budget';
 import { createDelivery, makeBatch } from '../../src/deliver/delivery';
+import type { Outbox } from '../../src/deliver/outbox';
 import { buildBody } from '../../src/deliver/queue';
 import { type Answer, createTransport, type Transport } from '../../src/deliver/transport';
 import { createDebug, type DebugEvent } from '../../src/lib/debug';
@@ -28,6 +29,18 @@ function setup(reply: (index: number) => Reply, remint = vi.fn(async () => 'sid-
   });
   return { net, outbox, delivery, events, onDropped, report, remint };
 }
+
+/** A delivery that reports nothing and never needs a new identifier, on the given transport and outbox. */
+const quietDelivery = (transport: Transport, outbox: Outbox = fakeOutbox()) =>
+  createDelivery({
+    transport,
+    outbox,
+    rate: createRateLimit(),
+    debug: createDebug(false),
+    report: () => {},
+    remint: async () => 'x',
+    onDropped: () => {},
+  });
 
 const batchOf = (names: string[], sid = 'sid-1') => {
   const events = names.map((name, i) =>
@@ -190,15 +203,10 @@ describe('delivery', () => {
         answer = () => resolve(new Response('{"status":true}', { status: 200 }));
       });
     }) as typeof globalThis.fetch;
-    const delivery = createDelivery({
-      transport: createTransport({ url, contentType: 'text/plain', compress: true, fetch }),
+    const delivery = quietDelivery(
+      createTransport({ url, contentType: 'text/plain', compress: true, fetch }),
       outbox,
-      rate: createRateLimit(),
-      debug: createDebug(false),
-      report: () => {},
-      remint: async () => 'x',
-      onDropped: () => {},
-    });
+    );
     const a = batchOf(['bye']);
     delivery.hide([a]);
     expect(requests).toHaveLength(1); // started synchronously
@@ -210,6 +218,34 @@ describe('delivery', () => {
     await vi.advanceTimersByTimeAsync(0);
     expect(outbox.batches.has(a.id)).toBe(false);
   });
+
+  it('keeps every unsent batch in the outbox within hide() itself, so a page torn down before any asynchronous write lands loses none', async () => {
+    const outbox = fakeOutbox();
+    // The collector never answers: the page goes away with every request still open.
+    const fetch = (() => new Promise<Response>(() => {})) as typeof globalThis.fetch;
+    const delivery = quietDelivery(
+      createTransport({ url, contentType: 'text/plain', compress: false, fetch }),
+      outbox,
+    );
+    const inFlight = batchOf(['in flight']);
+    const queued = batchOf(['queued behind it']);
+    const leaving = batchOf(['flushed at hide']);
+    void delivery.send(inFlight);
+    void delivery.send(queued);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(outbox.batches.size).toBe(0);
+
+    delivery.hide([leaving]);
+    outbox.unload();
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect([...outbox.batches.keys()]).toEqual([inFlight.id, queued.id, leaving.id]);
+    expect([...outbox.batches.values()].map((b) => b.body)).toEqual([
+      inFlight.body,
+      queued.body,
+      leaving.body,
+    ]);
+  });
+
   it('sends at page hide a batch that was still being compressed, which no request carries yet', async () => {
     const sends: { body: string; hiding: boolean }[] = [];
     // The first send compresses "forever": the page goes away before its request starts.
@@ -223,15 +259,7 @@ describe('delivery', () => {
         return { status: 200, retryAfter: null, transport: 'keepalive', sentBytes: 1, compressed: false };
       },
     };
-    const delivery = createDelivery({
-      transport,
-      outbox: fakeOutbox(),
-      rate: createRateLimit(),
-      debug: createDebug(false),
-      report: () => {},
-      remint: async () => 'x',
-      onDropped: () => {},
-    });
+    const delivery = quietDelivery(transport);
     const a = batchOf(['clicked a goal that navigates']);
     void delivery.send(a);
     await vi.advanceTimersByTimeAsync(0);
@@ -250,15 +278,7 @@ describe('delivery', () => {
         return new Promise<Answer>(() => {});
       };
     });
-    const other = createDelivery({
-      transport,
-      outbox: fakeOutbox(),
-      rate: createRateLimit(),
-      debug: createDebug(false),
-      report: () => {},
-      remint: async () => 'x',
-      onDropped: () => {},
-    });
+    const other = quietDelivery(transport);
     void other.send(b);
     await inFlight;
     other.hide([]);

@@ -64,28 +64,62 @@ export const settle = async (rounds = 20) => {
 
 import type { Outbox, OutboxBatch } from '../../src/deliver/outbox';
 
-/** An in-memory outbox with the real one's contract (oldest first, try-lock). */
-export function fakeOutbox(): Outbox & { batches: Map<string, OutboxBatch>; locked: boolean } {
+export type FakeOutbox = Outbox & {
+  /** What is stored now: written by a landed put or by keepNow. */
+  batches: Map<string, OutboxBatch>;
+  /** Set to make withLock find the lock held by another tab. */
+  locked: boolean;
+  /** The page is torn down: operations that have not landed yet never land, as IndexedDB transactions
+   *  of a page that went away never complete. */
+  unload(): void;
+};
+
+/** Turns of the microtask queue an operation waits before it lands: never in the caller's own run, as
+ *  IndexedDB completes a transaction only after the code that started it has returned. */
+const LANDS_AFTER = 3;
+
+/**
+ * An in-memory outbox with the real one's contract: oldest first, a try-lock, operations serialised in
+ * the order they were asked for, and writes that land asynchronously, as on IndexedDB. Only `keepNow`
+ * stores at once, as the real outbox's synchronous localStorage copy does.
+ */
+export function fakeOutbox(): FakeOutbox {
   const batches = new Map<string, OutboxBatch>();
-  const box = {
+  // The tail of the serialised operations, and whether the page is gone.
+  let tail: Promise<unknown> = Promise.resolve();
+  let gone = false;
+  const later = <T>(op: () => T): Promise<T> => {
+    const result = tail.then(async () => {
+      for (let i = 0; i < LANDS_AFTER; i++) await Promise.resolve();
+      if (gone) return new Promise<T>(() => {});
+      return op();
+    });
+    tail = result.then(
+      () => undefined,
+      () => undefined,
+    );
+    return result;
+  };
+  const box: FakeOutbox = {
     batches,
     locked: false,
-    async put(b: OutboxBatch) {
-      batches.set(b.id, { ...b });
-    },
-    async list() {
-      return [...batches.values()].sort((a, b) => a.createdAt - b.createdAt);
-    },
-    async remove(id: string) {
-      batches.delete(id);
-    },
-    async size() {
-      let bytes = 0;
-      for (const b of batches.values()) bytes += b.bytes;
-      return { batches: batches.size, bytes };
-    },
-    keepNow(b: OutboxBatch) {
-      batches.set(b.id, { ...b });
+    put: (b) =>
+      later(() => {
+        batches.set(b.id, { ...b });
+      }),
+    list: () => later(() => [...batches.values()].sort((a, b) => a.createdAt - b.createdAt)),
+    remove: (id) =>
+      later(() => {
+        batches.delete(id);
+      }),
+    size: () =>
+      later(() => {
+        let bytes = 0;
+        for (const b of batches.values()) bytes += b.bytes;
+        return { batches: batches.size, bytes };
+      }),
+    keepNow(b) {
+      if (!gone) batches.set(b.id, { ...b });
     },
     async withLock<T>(fn: () => Promise<T>): Promise<T | undefined> {
       if (box.locked) return undefined;
@@ -95,6 +129,9 @@ export function fakeOutbox(): Outbox & { batches: Map<string, OutboxBatch>; lock
       } finally {
         box.locked = false;
       }
+    },
+    unload() {
+      gone = true;
     },
   };
   return box;

@@ -1,8 +1,11 @@
 // The Flameup direct mode as the tracker runs it (the `flameup` option); flameup.test.ts covers the
-// mirror's own queue, retries and outbox.
-import { afterEach, describe, expect, it } from 'vitest';
+// mirror's own queue, retries and outbox. The page's timers and clock are Vitest's fake ones: "nothing
+// was sent" is checked after moving the clock past every wait the page could have scheduled.
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { type FlameupOption, type Options, readDataAttributes, resolveConfig } from '../../src/config';
+import { LEASE_RECHECK_MS } from '../../src/deliver/outbox';
 import { boot, type Environment } from '../../src/entry/bootstrap';
+import { REQUEST_TIMEOUT_MS } from '../../src/flameup/flameup';
 import { createBoundary } from '../../src/lib/boundary';
 import { createDebug, type DebugEvent } from '../../src/lib/debug';
 import { createTracker, type Loaders, type Tracker } from '../../src/tracker';
@@ -14,19 +17,24 @@ const KEY = 'fl_wired_9c2e';
 let hosts = 0;
 const trackers: Tracker[] = [];
 
-afterEach(() => {
-  for (const tracker of trackers.splice(0)) tracker.stop();
+/** Longer than any wait the page schedules for Flameup here (the lock lease, a lazily loaded file, the
+ *  5 s lock retry), shorter than its request timeout: whatever it would still send, it has sent once the
+ *  clock has moved this far, and a stalled request is still out. */
+const QUIET_MS = REQUEST_TIMEOUT_MS - 1_000;
+
+beforeEach(() => {
+  vi.useFakeTimers({ now: 1_700_000_000_000 });
 });
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+afterEach(() => {
+  for (const tracker of trackers.splice(0)) tracker.stop();
+  vi.useRealTimers();
+});
 
-async function until(check: () => boolean, timeoutMs = 3000) {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await sleep(5);
-  }
-}
+/** Moves the page's clock, running every timer, request and retry due meanwhile. */
+const advance = (ms: number) => vi.advanceTimersByTimeAsync(ms);
+/** A timer-driven wait, as a slow network makes a lazily loaded file take. */
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** A fake page whose fetch sends Flameup's URL to a Flameup model and everything else to the collector. */
 function setup(page = fakePage()) {
@@ -74,20 +82,19 @@ describe('the flameup option', () => {
   it('mirrors track() events to Flameup once identify() gives an external id, in order, with when they happened', async () => {
     const s = setup();
     const tracker = s.start();
-    const before = Date.now();
+    const before = new Date().toISOString();
     tracker.track('before', { a: 1 });
-    await sleep(100);
-    expect(s.api.accepted).toHaveLength(0);
+    await advance(QUIET_MS);
+    expect(s.api.requests).toHaveLength(0);
     tracker.identify('user-1');
+    const after = new Date().toISOString();
     tracker.track('after', { b: 'two' });
-    await until(() => s.api.accepted.length === 2);
+    await advance(QUIET_MS);
+    // Each with the time track() ran, not when it was sent after identify().
     expect(s.api.accepted.map((a) => a.body)).toEqual([
-      { external_id: 'user-1', event: 'before', parameters: { a: 1 }, timestamp: expect.any(String) },
-      { external_id: 'user-1', event: 'after', parameters: { b: 'two' }, timestamp: expect.any(String) },
+      { external_id: 'user-1', event: 'before', parameters: { a: 1 }, timestamp: before },
+      { external_id: 'user-1', event: 'after', parameters: { b: 'two' }, timestamp: after },
     ]);
-    const first = Date.parse(String(s.api.accepted[0]?.body.timestamp));
-    expect(first).toBeGreaterThanOrEqual(before);
-    expect(first).toBeLessThan(Date.now() - 50); // when track() ran, not when it was sent after identify()
     // The same events still go to /track.
     await tracker.flush();
     expect(s.page.net.tracks().flatMap(names)).toEqual(['visit', 'before', 'identify', 'after']);
@@ -97,11 +104,11 @@ describe('the flameup option', () => {
     const s = setup();
     const tracker = s.start();
     tracker.track('waiting');
-    // Long enough for the mirror to have looked at its queue and found no external id.
-    await sleep(200);
+    await advance(QUIET_MS);
     expect(s.api.requests).toHaveLength(0);
+    // Not on a timer: at once, within the lock's lease check.
     tracker.identify('user-1b');
-    await until(() => s.api.accepted.length === 1);
+    await advance(LEASE_RECHECK_MS);
     expect(s.mirrored()).toEqual([['user-1b', 'waiting']]);
   });
 
@@ -111,10 +118,12 @@ describe('the flameup option', () => {
     const tracker = s.start();
     tracker.identify('user-2');
     tracker.track('purchase', { total: 12 });
-    await until(() => s.api.requests.length === 1);
+    await advance(LEASE_RECHECK_MS);
+    expect(s.api.requests).toHaveLength(1);
+    // The flush is answered with the clock standing still: it waits for nothing of Flameup's.
     const started = Date.now();
     await tracker.flush();
-    expect(Date.now() - started).toBeLessThan(1000);
+    expect(Date.now()).toBe(started);
     expect(s.page.net.tracks().flatMap(names)).toEqual(['visit', 'identify', 'purchase']);
     expect(s.api.accepted).toHaveLength(0);
     expect(s.flameupInits.every((init) => !init.keepalive)).toBe(true);
@@ -127,8 +136,7 @@ describe('the flameup option', () => {
     tracker.track('page-scrolled');
     tracker.track('signup', { plan: 'pro' });
     tracker.track('clicked');
-    await until(() => s.api.accepted.length === 1);
-    await sleep(50);
+    await advance(QUIET_MS);
     expect(s.mirrored()).toEqual([['user-3', 'signup']]);
   });
 
@@ -138,7 +146,7 @@ describe('the flameup option', () => {
     for (const tracker of trackers.splice(0)) tracker.stop();
     const next = setup(fakePage({ local: s.env.local, tabStore: s.env.tabStore }));
     next.start({ flameup: { apiKey: KEY, url: next.flameupUrl } }).track('came-back');
-    await until(() => next.api.accepted.length === 1);
+    await advance(QUIET_MS);
     expect(next.mirrored()).toEqual([['user-4', 'came-back']]);
   });
 
@@ -146,12 +154,12 @@ describe('the flameup option', () => {
     const s = setup();
     const tracker = s.start();
     tracker.track('secret');
-    await sleep(50);
+    await advance(QUIET_MS);
     tracker.consent(false);
-    await sleep(50);
+    await advance(QUIET_MS);
     // The next page of the same browser, with consent and an identified visitor: nothing is left to send.
     s.start().identify('user-5');
-    await sleep(200);
+    await advance(QUIET_MS);
     expect(s.api.requests).toHaveLength(0);
   });
 
@@ -161,7 +169,7 @@ describe('the flameup option', () => {
     tracker.identify('user-6');
     tracker.track('signup');
     await tracker.flush();
-    await sleep(50);
+    await advance(QUIET_MS);
     expect(s.api.requests).toHaveLength(0);
     expect(String(s.errors[0])).toMatch(/flameup option needs an apiKey/);
     expect(s.page.net.tracks().flatMap(names)).toEqual(['visit', 'identify', 'signup']);
@@ -173,7 +181,7 @@ describe('the flameup option', () => {
     tracker.identify('user-7');
     tracker.track('signup');
     await tracker.flush();
-    await sleep(50);
+    await advance(QUIET_MS);
     expect(s.api.requests).toHaveLength(0);
     expect(s.page.flameupLoaded).not.toHaveBeenCalled();
   });
@@ -188,9 +196,9 @@ describe('the flameup option', () => {
     tracker.identify('user-9');
     tracker.track('one');
     tracker.track('two');
-    await sleep(50);
+    await advance(149);
     expect(s.page.flameupLoaded).not.toHaveBeenCalled();
-    await until(() => s.api.accepted.length === 2);
+    await advance(QUIET_MS);
     expect(s.mirrored()).toEqual([
       ['user-9', 'one'],
       ['user-9', 'two'],
@@ -206,7 +214,7 @@ describe('the flameup option', () => {
     const tracker = s.start({}, failing);
     tracker.track('one');
     tracker.track('two');
-    await sleep(60);
+    await advance(20);
     tracker.track('three'); // after the failure: the mirror is gone, /track is not
     await tracker.flush();
     expect(String(s.errors[0])).toMatch(/blocked by CSP/);
@@ -235,7 +243,7 @@ describe('the flameup option', () => {
     trackers.push(tracker);
     tracker.identify('user-8');
     tracker.track('queued');
-    await until(() => s.api.accepted.length === 1);
+    await advance(QUIET_MS);
     expect(s.mirrored()).toEqual([['user-8', 'queued']]);
   });
 });

@@ -6,22 +6,11 @@ import {
   _memoryBackend,
   createOutbox,
   LEASE_MS,
-  type OutboxBatch,
 } from '../../src/deliver/outbox';
+import { batch, freshNamespace } from './outbox-fixtures';
 
-// happy-dom has no IndexedDB, so createOutbox lands on localStorage here; the IndexedDB backend runs in
-// real Chromium under e2e/.
-
-let namespaceCounter = 0;
-/** A fresh namespace per test: the memory fallback is shared by every outbox of a namespace in a page. */
-const freshNamespace = (): string => `test-${++namespaceCounter}`;
-
-const batch = (id: string, createdAt: number, bytes = 10, body = `{"id":"${id}"}`): OutboxBatch => ({
-  id,
-  body,
-  createdAt,
-  bytes,
-});
+// happy-dom has no IndexedDB, so createOutbox lands on localStorage here; outbox-indexeddb.test.ts runs
+// the IndexedDB backend on fake-indexeddb, and e2e/ in real Chromium.
 
 function outbox(namespace: string, maxBytes = 1_000, drops: Array<[number, number]> = []) {
   return createOutbox({ namespace, maxBytes, onDrop: (count, bytes) => drops.push([count, bytes]) });

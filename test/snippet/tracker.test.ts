@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { type Options, resolveConfig } from '../../src/config';
 import type { Environment } from '../../src/entry/bootstrap';
+import { startFlameup } from '../../src/flameup/flameup';
 import { createBoundary } from '../../src/lib/boundary';
 import { createDebug, type DebugEvent } from '../../src/lib/debug';
 import { createTracker, type Loaders } from '../../src/tracker';
@@ -337,5 +338,86 @@ describe('tracker', () => {
     ]);
     expect(await next.env.outbox?.list()).toHaveLength(0);
     page2.stop();
+  });
+
+  it('sends a batch cut at a route change while the identifier was pending as soon as it arrives', async () => {
+    const { net, env, loaders, gate } = setup(undefined, 1);
+    const tracker = startCore(
+      { endpoint, allowAutomation, project: 'pk', flushInterval: 60_000 },
+      loaders,
+      env,
+    );
+    await vi.advanceTimersByTimeAsync(10);
+    history.pushState({}, '', '/while-minting');
+    await vi.advanceTimersByTimeAsync(10);
+    expect(net.tracks()).toHaveLength(0);
+    gate.release();
+    await vi.advanceTimersByTimeAsync(10);
+    // The first visit's batch, long before the next flush interval.
+    expect(net.tracks().map(names)).toEqual([['visit']]);
+    tracker.stop();
+    history.pushState({}, '', '/');
+  });
+
+  it("starts each visit's timer from zero", async () => {
+    document.hasFocus = () => true;
+    const { net, env, loaders } = setup();
+    const tracker = startCore(
+      { endpoint, allowAutomation, project: 'pk', flushInterval: 60_000 },
+      loaders,
+      env,
+    );
+    await vi.advanceTimersByTimeAsync(20_000);
+    history.pushState({}, '', '/second');
+    await vi.advanceTimersByTimeAsync(5_000);
+    tracker.track('on second page');
+    await tracker.flush();
+    const [first, second] = net.tracks();
+    expect(names(first)).toEqual(['visit']);
+    expect(first.timer).toBeGreaterThanOrEqual(19.9);
+    expect(names(second)).toEqual(['visit', 'on second page']);
+    expect(second.timer).toBeGreaterThanOrEqual(4.9);
+    expect(second.timer).toBeLessThan(6);
+    tracker.stop();
+    history.pushState({}, '', '/');
+  });
+
+  it('leaves no timer running in the page once stopped', async () => {
+    const { env, loaders } = setup();
+    const tracker = startCore({ endpoint, allowAutomation, project: 'pk', record: false }, loaders, env);
+    tracker.track('before stop');
+    await vi.advanceTimersByTimeAsync(5_100);
+    expect(vi.getTimerCount()).toBeGreaterThan(0);
+    tracker.stop();
+    await vi.advanceTimersByTimeAsync(10);
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it('stops the Flameup mirror with the rest at stop()', async () => {
+    const { env, loaders } = setup();
+    const mirrorStopped = vi.fn();
+    // The mirror itself, loaded at once and with its stop() watched.
+    const withSpy: Loaders = {
+      ...loaders,
+      flameup: async () => (opts) => {
+        const mirror = startFlameup(opts);
+        return {
+          ...mirror,
+          stop: () => {
+            mirrorStopped();
+            mirror.stop();
+          },
+        };
+      },
+    };
+    const tracker = startCore(
+      { endpoint, allowAutomation, project: 'pk', flameup: { apiKey: 'fl_test' } },
+      withSpy,
+      env,
+    );
+    await vi.advanceTimersByTimeAsync(10);
+    expect(mirrorStopped).not.toHaveBeenCalled();
+    tracker.stop();
+    expect(mirrorStopped).toHaveBeenCalledTimes(1);
   });
 });

@@ -1,0 +1,34 @@
+// A session row as the read endpoints show it: List sessions pages them, get-events answers with the
+// session it reads. Shared by both routes, which do not import each other.
+import type { SessionRow } from '../../src/wire.js';
+import { irregularVerdict } from '../lib/irregular.js';
+import type { SessionListRow, Store } from '../store/store.js';
+
+/** A session as the read endpoints show it (docs/contract.md, "List sessions"); IP and
+ *  irregular-traffic verdict only when asked for. */
+export function sessionView(
+  store: Store,
+  row: SessionListRow,
+  opts: { includeIp: boolean; checkIrregular: boolean },
+): SessionRow {
+  const view: SessionRow = {
+    id: row.id,
+    browser: row.browser,
+    device: row.device,
+    platform_os: row.platform_os,
+    country: row.country,
+    time_spend: row.time_spend,
+    created_at: row.created_at,
+    updated_at: row.updated_at,
+    read_status: row.read_status,
+    visits_count: row.visits_count,
+    conversions_count: row.conversions_count,
+    entry_url: row.entry_url,
+    referrer: row.referrer,
+    tabs: row.tabs,
+    external_id: row.external_id,
+  };
+  if (opts.includeIp) view.ip_address = row.ip_address;
+  if (opts.checkIrregular) view.irregular_traffic = irregularVerdict(store.interactionSummary(row.id));
+  return view;
+}
