@@ -77,9 +77,7 @@ export interface AuthRoutes {
 
 export function authRoutes(deps: Deps): AuthRoutes {
   const { config, store } = deps;
-  // Per client IP, and per account (the admin password; a named project's token): a guesser spread over
-  // many addresses still meets the account's limit. Tokens are 32 random bytes, out of any guesser's
-  // reach, so a sign-in with a token alone counts against its IP only.
+  // Per client IP, and per account (the admin password; a named project).
   const perIp = createRateLimiter({ limit: config.signInLimit, now: deps.now });
   const perAccount = createRateLimiter({ limit: config.signInLimit, now: deps.now });
 
@@ -124,6 +122,15 @@ export function authRoutes(deps: Deps): AuthRoutes {
       if ('error' in key) errors.project = [key.error as string];
       if ('error' in secret || 'error' in key) throw validationError(errors);
       const projectKey = key.value as string | null;
+
+      // A token is 32 random bytes, out of any guesser's reach: checking one costs a hash lookup and
+      // counts against the IP only, so a locked admin account never locks token holders out.
+      const byToken = store.projectByToken(secret.value as string);
+      if (byToken && (projectKey === null || byToken.public_key === projectKey)) {
+        return startSession(ctx, byToken, 'token', rateHeaders(rate) as Headers);
+      }
+      // Whatever else is checked counts against its accounts too: the admin password, and the project
+      // named (a guesser spread over many addresses still meets these limits).
       const accounts = [
         ...(config.adminPasswordHash ? ['admin'] : []),
         ...(projectKey !== null ? [`project:${projectKey}`] : []),
@@ -132,12 +139,6 @@ export function authRoutes(deps: Deps): AuthRoutes {
         const decision = perAccount.hit(account);
         if (!decision.allowed) throw limited(decision);
         if (decision.remaining < rate.remaining) rate = decision;
-      }
-      const headers = rateHeaders(rate) as Headers;
-
-      const byToken = store.projectByToken(secret.value as string);
-      if (byToken && (projectKey === null || byToken.public_key === projectKey)) {
-        return startSession(ctx, byToken, 'token', headers);
       }
       if (
         config.adminPasswordHash &&
@@ -148,7 +149,7 @@ export function authRoutes(deps: Deps): AuthRoutes {
           if (projectKey !== null) throw validationError({ project: ['The selected project is invalid.'] });
           throw httpError(409, 'There is no project yet: create one with `npm run admin -- project add`.');
         }
-        return startSession(ctx, project, 'password', headers);
+        return startSession(ctx, project, 'password', rateHeaders(rate) as Headers);
       }
       throw validationError({ secret: [BAD_CREDENTIALS] });
     },
