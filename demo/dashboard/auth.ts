@@ -44,7 +44,7 @@ async function call(endpoint: string, path: string, body: unknown, csrf?: string
 /** The current sign-in, after the demo's automatic one when the collector offers it; null: sign in. */
 export async function currentSignIn(endpoint: string): Promise<SignedIn | null> {
   const now = await call(endpoint, 'session', {});
-  if (now.status === 200) return now.json.data as SignedIn;
+  if (now.status === 200 && now.json.data) return now.json.data as SignedIn;
   if (now.json.auto_sign_in === true) {
     const auto = await call(endpoint, 'auto', {});
     if (auto.status === 200) return auto.json.data as SignedIn;
@@ -63,6 +63,7 @@ export function signInForm(
 ): { element: HTMLElement; done: Promise<SignedIn> } {
   const secret = h('input', {
     id: 'sign-in-secret',
+    class: 'sign-in-field',
     name: 'secret',
     type: 'password',
     autocomplete: 'current-password',
@@ -70,6 +71,7 @@ export function signInForm(
   }) as HTMLInputElement;
   const project = h('input', {
     id: 'sign-in-project',
+    class: 'sign-in-field',
     name: 'project',
     type: 'text',
     autocomplete: 'off',

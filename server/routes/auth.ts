@@ -167,14 +167,14 @@ export function authRoutes(deps: Deps): AuthRoutes {
     },
 
     session(ctx) {
+      // Not signed in is an answer, not an error: a 200 keeps the browser's console free of a 401 on
+      // every first visit.
       const current = cookieSignIn(deps, ctx.req, ctx.origin, ctx.nowMs);
-      if (!current) {
-        return {
-          status: 401,
-          body: { error: true, message: 'Unauthenticated.', auto_sign_in: autoSignInFor(ctx) },
-        };
-      }
-      return { body: { error: false, data: describe(current.project, current.signIn) } };
+      return {
+        body: current
+          ? { error: false, data: describe(current.project, current.signIn) }
+          : { error: false, data: null, auto_sign_in: autoSignInFor(ctx) },
+      };
     },
 
     auto(ctx) {
