@@ -189,7 +189,16 @@ export async function runAdmin(
         throw new UsageError(USAGE);
     }
   } finally {
-    await store.close();
+    // The store's checkpointer thread does not keep a process alive: without a timer of its own this
+    // process would end inside close(), before an error could be printed.
+    let keepAlive: NodeJS.Timeout | undefined;
+    await Promise.race([
+      store.close(),
+      new Promise((resolve) => {
+        keepAlive = setTimeout(resolve, 5000);
+      }),
+    ]);
+    clearTimeout(keepAlive);
   }
 }
 

@@ -7,6 +7,8 @@ import { join, relative, sep } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runAdmin } from '../../server/admin.js';
+import { loadConfig } from '../../server/config.js';
+import { hashPassword } from '../../server/crypto/password.js';
 import { openStore, tokenHash } from '../../server/store/store.js';
 import { type Collector, custom, startCollector, V1, visit } from './harness.js';
 
@@ -249,6 +251,24 @@ describe('sign-in', () => {
     expect(a.status).toBe(200);
     expect(String(a.headers['set-cookie'])).toMatch(
       /^__Host-spoor_session=[A-Za-z0-9_-]{43}; Path=\/; Max-Age=43200; HttpOnly; SameSite=Strict; Secure$/,
+    );
+  });
+});
+
+describe('the admin password', () => {
+  it('signs in with SPOOR_ADMIN_PASSWORD_HASH, and a malformed hash or a short password stops the start', async () => {
+    const { SPOOR_ADMIN_PASSWORD: _, ...rest } = SECRETS;
+    c = await startCollector({
+      ...rest,
+      SPOOR_ADMIN_PASSWORD_HASH: await hashPassword('a hashed admin password'),
+    });
+    expect((await signIn({ secret: 'a hashed admin password' })).answer.status).toBe(200);
+    expect((await signIn({ secret: 'a hashed admin passwore' })).answer.status).toBe(422);
+    expect(() =>
+      loadConfig({ SPOOR_DATA: c.config.dataDir, SPOOR_ADMIN_PASSWORD_HASH: 'scrypt$1$1$1$x$y' }),
+    ).toThrow(/SPOOR_ADMIN_PASSWORD_HASH/);
+    expect(() => loadConfig({ SPOOR_DATA: c.config.dataDir, SPOOR_ADMIN_PASSWORD: 'short' })).toThrow(
+      /SPOOR_ADMIN_PASSWORD must be 12/,
     );
   });
 });
