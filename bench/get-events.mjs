@@ -236,7 +236,7 @@ async function measure() {
   const { port } = server.address();
   process.send({
     url: `http://127.0.0.1:${port}/api/services/analytics/v1/sessions/get-events`,
-    token: project.api_token,
+    token: config.apiToken,
     cases,
   });
 }

@@ -36,6 +36,8 @@ export interface CollectorOptions {
   env?: Record<string, string>;
   /** Reuse a port (a restart must come back where the pages expect it). Default 0: a free one. */
   port?: number;
+  /** Start as `npm start` does, signing the dashboard's viewer on loopback in by itself. Default true. */
+  demoSignIn?: boolean;
 }
 
 export async function makeDataDir(): Promise<string> {
@@ -48,7 +50,13 @@ export async function removeDataDir(dir: string): Promise<void> {
 
 export async function startCollector(options: CollectorOptions = {}): Promise<Collector> {
   const dataDir = options.dataDir ?? (await makeDataDir());
-  const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
+  const args = [
+    '--import',
+    'tsx',
+    'server/main.ts',
+    ...(options.demoSignIn === false ? [] : ['--demo-sign-in']),
+  ];
+  const child = spawn(process.execPath, args, {
     cwd: ROOT,
     env: {
       ...process.env,

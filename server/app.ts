@@ -12,6 +12,7 @@ import { RawJson } from './http/raw-json.js';
 import { serveStatic } from './http/static.js';
 import { type IngestPool, sharedIngestPool } from './ingest/pool.js';
 import type { FlameupRelay } from './relay/relay.js';
+import { AUTH, assertCsrf, authRoutes, cookieSignIn } from './routes/auth.js';
 import type { Deps, Route, RouteContext } from './routes/context.js';
 import { eventsRoute } from './routes/get-events.js';
 import { sessionRoute } from './routes/mint-session.js';
@@ -33,8 +34,11 @@ export interface AppOptions {
   ingest?: IngestPool;
 }
 
-/** How a route is guarded: public routes are limited per client IP, read routes need a token. */
-type Guard = 'track' | 'session' | 'read';
+/**
+ * How a route is guarded: public routes are limited per client IP, read routes need a token or a
+ * dashboard sign-in, sign-in routes keep their own limits (server/routes/auth.ts).
+ */
+type Guard = 'track' | 'session' | 'read' | 'none';
 
 interface RouteEntry {
   guard: Guard;
@@ -94,7 +98,12 @@ export function createApp(options: AppOptions): RequestListener {
     read: createRateLimiter({ limit: config.readLimit, now }),
   };
 
+  const auth = authRoutes(deps);
   const routes = new Map<string, RouteEntry>([
+    [`${AUTH}/sign-in`, { guard: 'none', handle: auth.signIn }],
+    [`${AUTH}/sign-out`, { guard: 'none', handle: auth.signOut }],
+    [`${AUTH}/session`, { guard: 'none', handle: auth.session }],
+    [`${AUTH}/auto`, { guard: 'none', handle: auth.auto }],
     [`${V1}/track`, { guard: 'track', handle: trackRoute(deps) }],
     [`${V1}/session`, { guard: 'session', handle: sessionRoute(deps) }],
     [`${V1}/project/sessions`, { guard: 'read', handle: sessionsRoute(deps) }],
@@ -132,9 +141,15 @@ export function createApp(options: AppOptions): RequestListener {
       const nowMs = now();
       const ip = clientIp(req, config.trustProxy);
       let project: Project | null = null;
+      let signedIn: ReturnType<typeof cookieSignIn> = null;
       if (entry.guard === 'read') {
+        // A Bearer token when there is one (API clients), else the dashboard's sign-in cookie.
         const token = bearer(req);
-        project = token ? (store.projectByToken(token) ?? null) : null;
+        if (token) project = store.projectByToken(token) ?? null;
+        else {
+          signedIn = cookieSignIn(deps, req, selfOrigin, nowMs);
+          project = signedIn?.project ?? null;
+        }
         // Valid tokens share their budget wherever they come from; guesses are limited per IP.
         rate = limiters.read.hit(project ? `token:${project.id}` : `ip:${ip}`);
       } else if (entry.guard === 'track' || entry.guard === 'session') {
@@ -143,6 +158,8 @@ export function createApp(options: AppOptions): RequestListener {
       if (rate) Object.assign(headers, rateHeaders(rate));
       if (rate && !rate.allowed) throw httpError(429, 'Too Many Attempts.');
       if (entry.guard === 'read' && !project) throw httpError(401, 'Unauthenticated.');
+      // A cookie rides along with any request the browser makes: only the dashboard's own count.
+      if (signedIn) assertCsrf(req, selfOrigin, signedIn.signIn);
 
       // Only /track carries recordings; every other body is a small form, parsed on the event loop,
       // so its limit is small too (docs/contract.md, "Limits").
@@ -171,7 +188,7 @@ export function createApp(options: AppOptions): RequestListener {
         json: async () => parseJsonObject((await body()).bytes, config.limits.maxDepth),
       };
       const reply = await entry.handle(ctx);
-      send(res, reply.status ?? 200, reply.body, headers);
+      send(res, reply.status ?? 200, reply.body, { ...headers, ...reply.headers });
     } catch (error) {
       if (error instanceof HttpError) {
         // A refused upload goes on being read and discarded (body.ts) while this answer goes out:
@@ -222,13 +239,14 @@ export function createApp(options: AppOptions): RequestListener {
       return;
     }
     const project = demoProject();
+    // The dashboard replays the signed-in project's recordings (else the demo project's): their assets
+    // come from its origins.
+    const viewed = cookieSignIn(deps, req, selfOrigin, now())?.project ?? project;
     serveStatic(req, res, {
       rootDir: config.rootDir,
       origin: selfOrigin,
       projectKey: project?.public_key ?? config.projectKey,
-      apiToken: project?.api_token ?? config.apiToken,
-      // The dashboard replays the demo project's recordings: their assets come from its origins.
-      replayOrigins: policyOrigins(project ? project.allowed_origins : config.allowedOrigins),
+      replayOrigins: policyOrigins(viewed ? viewed.allowed_origins : config.allowedOrigins),
     })
       .then((served) => {
         if (!served) {

@@ -1,10 +1,16 @@
 // The collector's configuration: environment variables over defaults that are generated once and
 // saved in the data folder, so a restart keeps the same app key, project key and API token.
-import { randomBytes } from 'node:crypto';
+import { randomBytes, scryptSync } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { generateKey, parseKey } from './crypto/encrypter.js';
+import {
+  isPasswordHash,
+  MAX_PASSWORD_LENGTH,
+  PASSWORD_PARAMS,
+  passwordHashString,
+} from './crypto/password.js';
 import type { BodyLimits } from './http/body.js';
 import type { HttpOptions } from './http/server.js';
 import type { CheckLimits } from './ingest/check.js';
@@ -13,6 +19,8 @@ import { DEFAULT_FLAMEUP_URL } from './relay/relay.js';
 export interface Config {
   /** 0 picks a free port. */
   port: number;
+  /** The address to listen on (SPOOR_HOST): loopback unless a deployment says otherwise. */
+  host: string;
   dataDir: string;
   dbFile: string;
   /** Laravel-format app key (`base64:...`) and its bytes. */
@@ -45,6 +53,17 @@ export interface Config {
   publicUrl: URL | null;
   /** Timeouts and the per-IP connection cap of the HTTP server (server/http/server.ts). */
   http: HttpOptions;
+  /** The dashboard's admin password as an scrypt hash (server/crypto/password.ts); null: none set. */
+  adminPasswordHash: string | null;
+  /** How long a dashboard sign-in lasts (SPOOR_SESSION_HOURS, default 12). */
+  sessionTtlMs: number;
+  /** Sign-in attempts per minute per client IP, and (each) per account (SPOOR_SIGN_IN_LIMIT). */
+  signInLimit: number;
+  /**
+   * Whether the dashboard signs a viewer on this machine in by itself (the demo, `npm start`): set by
+   * main.ts only when it listens on loopback and has no public URL elsewhere; never from the environment.
+   */
+  autoSignIn: boolean;
 }
 
 interface Saved {
@@ -115,6 +134,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, rootDir: string
     .filter(Boolean);
   return {
     port: intEnv(env, 'PORT', 8787),
+    host: env.SPOOR_HOST?.trim() || '127.0.0.1',
     dataDir,
     dbFile: join(dataDir, 'spoor.sqlite'),
     appKey,
@@ -141,7 +161,33 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, rootDir: string
     flameupUrl: env.SPOOR_FLAMEUP_URL || DEFAULT_FLAMEUP_URL,
     publicUrl: publicUrlEnv(env),
     http: httpOptions(env),
+    adminPasswordHash: adminPassword(env),
+    sessionTtlMs: (intEnv(env, 'SPOOR_SESSION_HOURS', 12) || 12) * 3_600_000,
+    signInLimit: intEnv(env, 'SPOOR_SIGN_IN_LIMIT', 10),
+    autoSignIn: false,
   };
+}
+
+/**
+ * The admin password's scrypt hash: SPOOR_ADMIN_PASSWORD_HASH as `npm run admin -- hash-password`
+ * prints it, or SPOOR_ADMIN_PASSWORD hashed here, once at start (the plain text is not kept).
+ */
+function adminPassword(env: NodeJS.ProcessEnv): string | null {
+  const hash = env.SPOOR_ADMIN_PASSWORD_HASH?.trim();
+  if (hash) {
+    if (!isPasswordHash(hash)) {
+      throw new Error('SPOOR_ADMIN_PASSWORD_HASH must be a hash printed by `npm run admin -- hash-password`');
+    }
+    return hash;
+  }
+  const password = env.SPOOR_ADMIN_PASSWORD;
+  if (!password) return null;
+  if (password.length < 12 || password.length > MAX_PASSWORD_LENGTH) {
+    throw new Error(`SPOOR_ADMIN_PASSWORD must be 12 to ${MAX_PASSWORD_LENGTH} characters long`);
+  }
+  const salt = randomBytes(16);
+  const key = scryptSync(password, salt, 32, PASSWORD_PARAMS);
+  return passwordHashString(salt, key);
 }
 
 function httpOptions(env: NodeJS.ProcessEnv): HttpOptions {

@@ -1,6 +1,7 @@
 // The dashboard's only way to the collector: the read endpoints (docs/contract.md, "Read endpoints"),
-// with the project's Bearer token. Every answer is checked for the contract's shape before use; the
-// shapes themselves are the contract's (src/wire.ts).
+// authenticated by the sign-in cookie the browser holds and the CSRF token the sign-in handed over.
+// Every answer is checked for the contract's shape before use; the shapes themselves are the
+// contract's (src/wire.ts).
 
 import type {
   ConversionRow,
@@ -73,20 +74,23 @@ export interface Api {
   getEvents(sessionId: number, query?: EventsQuery): Promise<EventsPage>;
 }
 
-export function createApi(endpoint: string, token: string): Api {
+export function createApi(endpoint: string, csrfToken: string, onUnauthenticated: () => void): Api {
   const base = `${endpoint.replace(/\/+$/, '')}/services/analytics/v1`;
 
   async function post<T>(path: string, body: unknown, page?: number): Promise<T> {
     const url = page && page > 1 ? `${base}${path}?page=${page}` : `${base}${path}`;
     const response = await fetch(url, {
       method: 'POST',
+      credentials: 'same-origin',
       headers: {
-        Authorization: `Bearer ${token}`,
+        'X-CSRF-Token': csrfToken,
         Accept: 'application/json',
         'Content-Type': 'application/json',
       },
       body: JSON.stringify(body),
     });
+    // The sign-in expired or was ended elsewhere (sign-out, a rotated token): back to the form.
+    if (response.status === 401) onUnauthenticated();
     const text = await response.text();
     let json: { error?: boolean; message?: string; data?: unknown } = {};
     try {

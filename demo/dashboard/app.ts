@@ -2,19 +2,37 @@
 // browser's Back button and a shared link both work.
 import { h } from '../dom';
 import { createApi } from './api';
+import { currentSignIn, type SignedIn, signInForm, signOut } from './auth';
 import { createDetailView, type DetailView } from './detail';
 import { createListView, defaultListState } from './list';
+
+/** Set when a read found the sign-in gone, so that the form says why it is back. */
+const ENDED = 'spoor-sign-in-ended';
+
+/** The signed-in project's name in the top bar, and a sign-out button. */
+function showProject(endpoint: string, signedIn: SignedIn): void {
+  const name = document.getElementById('project-name');
+  if (name && signedIn.project.name !== 'Demo') {
+    name.textContent = signedIn.project.name;
+    name.nextElementSibling?.remove();
+  }
+  const button = document.getElementById('sign-out');
+  if (!button) return;
+  button.hidden = false;
+  button.addEventListener('click', () => {
+    void signOut(endpoint, signedIn.csrf_token).finally(() => location.reload());
+  });
+}
 
 function meta(name: string): string {
   return document.querySelector(`meta[name="${name}"]`)?.getAttribute('content') ?? '';
 }
 
-function start(): void {
+async function start(): Promise<void> {
   const root = document.getElementById('app');
   if (!root) return;
   const endpoint = meta('spoor-endpoint');
-  const token = meta('spoor-api-token');
-  if (!endpoint || endpoint.includes('{{') || !token || token.includes('{{')) {
+  if (!endpoint || endpoint.includes('{{')) {
     root.replaceChildren(
       h('div', { class: 'error-box' }, [
         h('strong', {}, ['This page was not served by the Spoor collector.']),
@@ -23,7 +41,32 @@ function start(): void {
     );
     return;
   }
-  const api = createApi(endpoint, token);
+  let signedIn: SignedIn | null = null;
+  try {
+    signedIn = await currentSignIn(endpoint);
+  } catch {
+    root.replaceChildren(
+      h('div', { class: 'error-box', role: 'alert' }, [
+        h('strong', {}, ['The collector could not be reached.']),
+      ]),
+    );
+    return;
+  }
+  if (!signedIn) {
+    const note = sessionStorage.getItem(ENDED) === '1' ? 'Your sign-in has ended. Sign in again.' : null;
+    sessionStorage.removeItem(ENDED);
+    const form = signInForm(endpoint, note);
+    root.replaceChildren(form.element);
+    document.title = 'Sign in · Spoor';
+    (form.element.querySelector('input') as HTMLInputElement | null)?.focus();
+    signedIn = await form.done;
+  }
+  showProject(endpoint, signedIn);
+  // Ended on the collector's side (expiry, sign-out in another tab, a rotated token): start over at the form.
+  const api = createApi(endpoint, signedIn.csrf_token, () => {
+    sessionStorage.setItem(ENDED, '1');
+    location.reload();
+  });
   const listState = defaultListState();
   const list = createListView(api, listState, (session) => {
     location.hash = `#/session/${session.id}`;
@@ -57,5 +100,8 @@ function start(): void {
   route();
 }
 
-if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', start, { once: true });
-else start();
+const run = (): void => {
+  void start();
+};
+if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', run, { once: true });
+else run();

@@ -425,7 +425,7 @@ export function errorBox(error: unknown): HTMLElement {
   const message = error instanceof Error ? error.message : String(error);
   const hint =
     error instanceof ApiError && error.status === 401
-      ? 'The API token in this page does not match the collector. Open the dashboard from the collector that serves it.'
+      ? 'Your sign-in has ended. Sign in again.'
       : 'Is the collector running? Start it with npm start.';
   return h('div', { class: 'error-box', role: 'alert' }, [h('strong', {}, [message]), h('div', {}, [hint])]);
 }

@@ -1,6 +1,6 @@
 // Serves the demo and the built snippet next to the API, replacing the demo's placeholders in every
-// HTML file with this collector's project key, API token and endpoint, and sending each page the
-// security headers of its kind (server/http/headers.ts).
+// HTML file with this collector's public project key and endpoint (never a secret: the dashboard signs
+// in instead), and sending each page the security headers of its kind (server/http/headers.ts).
 import { readFile, stat } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { extname, join, resolve, sep } from 'node:path';
@@ -12,7 +12,6 @@ export interface StaticContext {
   /** e.g. http://localhost:8787 */
   origin: string;
   projectKey: string;
-  apiToken: string;
   /** Origins (canonical, checked) the replay pages may load a recording's assets from, besides 'self'. */
   replayOrigins: string[];
 }
@@ -95,7 +94,6 @@ export async function serveStatic(
     body = Buffer.from(
       fillTemplate(body.toString('utf8'), {
         SPOOR_PROJECT_KEY: ctx.projectKey,
-        SPOOR_API_TOKEN: ctx.apiToken,
         SPOOR_ENDPOINT: `${ctx.origin}/api`,
       }),
     );

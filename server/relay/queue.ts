@@ -161,6 +161,8 @@ export function openFlameupStore(db: Database.Database) {
     retry: db.prepare('UPDATE flameup_events SET attempts = ?, next_ms = ?, reason = ? WHERE id = ?'),
     rows: db.prepare('SELECT * FROM flameup_events ORDER BY id'),
     counts: db.prepare('SELECT state, COUNT(*) AS n FROM flameup_events GROUP BY state'),
+    forgetEvents: db.prepare('DELETE FROM flameup_events WHERE project_id = ?'),
+    forgetIdentity: db.prepare('DELETE FROM flameup_identities WHERE session_id = ?'),
   };
 
   const ingestTx = db.transaction(
@@ -251,6 +253,18 @@ export function openFlameupStore(db: Database.Database) {
     /** Every row, oldest first (tests and diagnostics). */
     rows(): ForwardRow[] {
       return q.rows.all() as ForwardRow[];
+    },
+
+    /**
+     * Deletes a project's setting, queued events and its sessions' identities (the caller names the
+     * sessions: this module knows no other module's tables); rows deleted.
+     */
+    forgetProject(projectId: number, sessionIds: readonly number[]): number {
+      return db.transaction(() => {
+        let n = q.forgetEvents.run(projectId).changes + q.deleteSetting.run(projectId).changes;
+        for (const id of sessionIds) n += q.forgetIdentity.run(id).changes;
+        return n;
+      })();
     },
 
     counts(): Record<ForwardState, number> {

@@ -38,6 +38,8 @@ export interface RouteContext {
 export interface Reply {
   status?: number;
   body: unknown;
+  /** Extra answer headers (the sign-in routes' Set-Cookie and rate headers). */
+  headers?: Record<string, string | number>;
 }
 
 export type Route = (ctx: RouteContext) => Promise<Reply> | Reply;

@@ -1,5 +1,6 @@
 // All SQL lives here (STYLE.md 12): named methods, prepared statements, ordered migrations. Routes
 // never write SQL; sort keys and filter fields reach SQL only through the whitelists below.
+import { createHash } from 'node:crypto';
 import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
@@ -11,7 +12,6 @@ import { createWriter, type WriterOptions } from './writer.js';
 export interface Project {
   id: number;
   public_key: string;
-  api_token: string;
   name: string;
   /** null: only the collector's own origin (same-origin pages). */
   allowed_origins: string[] | null;
@@ -271,7 +271,43 @@ const MIGRATIONS: string[] = [
      WHERE NOT (time_spend BETWEEN 0 AND 86400);
    UPDATE sessions SET time_spend = COALESCE((SELECT SUM(time_spend) FROM visits v WHERE v.session_id = sessions.id), 0)
      WHERE NOT (time_spend BETWEEN 0 AND 1e9);`,
+  // API tokens are kept as their SHA-256 only ("tokenHash" below); the column keeps its UNIQUE index,
+  // which every read request looks the hash up in. Dashboard sign-ins are server-side sessions, kept as
+  // the hash of the cookie's value, so that a copy of the database signs no one in.
+  `ALTER TABLE projects RENAME COLUMN api_token TO api_token_hash;
+   UPDATE projects SET api_token_hash = spoor_sha256(api_token_hash);
+   CREATE TABLE dashboard_sessions (
+     token_hash TEXT PRIMARY KEY,
+     project_id INTEGER NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+     via TEXT NOT NULL CHECK (via IN ('password', 'token', 'auto')),
+     csrf_token TEXT NOT NULL,
+     created_ms INTEGER NOT NULL,
+     expires_ms INTEGER NOT NULL
+   ) WITHOUT ROWID;
+   CREATE INDEX dashboard_sessions_project ON dashboard_sessions(project_id);
+   CREATE INDEX dashboard_sessions_expires ON dashboard_sessions(expires_ms);`,
 ];
+
+/**
+ * Hex SHA-256 of a secret that is only ever compared: API tokens and session cookies. They are 32
+ * random bytes, so a fast unsalted hash is enough: no dictionary or brute force reaches 2^256, and the
+ * lookup by hash needs no per-row salt. (The admin password, chosen by a person, is scrypt-hashed
+ * instead: server/crypto/password.ts.)
+ */
+export function tokenHash(token: string): string {
+  return createHash('sha256').update(token, 'utf8').digest('hex');
+}
+
+/** A dashboard sign-in, as the read routes see it. */
+export interface DashboardSession {
+  projectId: number;
+  via: 'password' | 'token' | 'auto';
+  csrfToken: string;
+  expiresMs: number;
+}
+
+/** Rows deleted with a project, per table. */
+export type DeletedCounts = Record<string, number>;
 
 /** `YYYY-MM-DD HH:MM:SS` in UTC, the contract's date-time format. */
 export function sqlDate(ms: number): string {
@@ -325,7 +361,8 @@ export interface StoreOptions {
 
 /**
  * Creates the database file (and its folder) readable by the owner only before SQLite opens it: it
- * holds every project's API token. The chmod states the mode whatever the umask, and fixes a file an
+ * holds the recordings and each project's Flameup key (which the relay must send, so it cannot be
+ * hashed; API tokens and sign-ins are kept hashed). The chmod states the mode whatever the umask, and fixes a file an
  * older version created with SQLite's default 0644.
  */
 function ownerOnlyFile(file: string): void {
@@ -363,6 +400,8 @@ export function openStore(file: string, options: StoreOptions = {}) {
   db.pragma('journal_size_limit = 67108864');
 
   const version = db.pragma('user_version', { simple: true }) as number;
+  // Used by the migration that hashes stored API tokens.
+  db.function('spoor_sha256', { deterministic: true }, (value: unknown) => tokenHash(String(value)));
   for (let v = version; v < MIGRATIONS.length; v++) {
     db.transaction(() => {
       db.exec(MIGRATIONS[v] as string);
@@ -402,7 +441,6 @@ export function openStore(file: string, options: StoreOptions = {}) {
       ? {
           id: row.id as number,
           public_key: row.public_key as string,
-          api_token: row.api_token as string,
           name: row.name as string,
           allowed_origins: row.allowed_origins
             ? (JSON.parse(row.allowed_origins as string) as string[])
@@ -629,17 +667,100 @@ export function openStore(file: string, options: StoreOptions = {}) {
       allowedOrigins: string[] | null;
     }): Project {
       stmt(
-        `INSERT INTO projects (public_key, api_token, name, allowed_origins, created_at) VALUES (?, ?, ?, ?, ?)
-         ON CONFLICT(public_key) DO UPDATE SET api_token = excluded.api_token, name = excluded.name,
+        `INSERT INTO projects (public_key, api_token_hash, name, allowed_origins, created_at) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT(public_key) DO UPDATE SET api_token_hash = excluded.api_token_hash, name = excluded.name,
            allowed_origins = excluded.allowed_origins`,
       ).run(
         p.publicKey,
-        p.apiToken,
+        tokenHash(p.apiToken),
         p.name,
         p.allowedOrigins ? JSON.stringify(p.allowedOrigins) : null,
         sqlDate(Date.now()),
       );
       return this.projectByKey(p.publicKey) as Project;
+    },
+
+    /** Replaces a project's API token (kept hashed) and ends the dashboard sign-ins made with the old one. */
+    setProjectToken(projectId: number, apiToken: string): void {
+      db.transaction(() => {
+        stmt('UPDATE projects SET api_token_hash = ? WHERE id = ?').run(tokenHash(apiToken), projectId);
+        stmt("DELETE FROM dashboard_sessions WHERE project_id = ? AND via = 'token'").run(projectId);
+      })();
+    },
+
+    setProjectOrigins(projectId: number, allowedOrigins: string[] | null): void {
+      stmt('UPDATE projects SET allowed_origins = ? WHERE id = ?').run(
+        allowedOrigins ? JSON.stringify(allowedOrigins) : null,
+        projectId,
+      );
+    },
+
+    /**
+     * Deletes a project and everything recorded for it, in one transaction. Tables of other store
+     * modules (the Flameup queue) are emptied by their own module first.
+     */
+    deleteProject(projectId: number): DeletedCounts {
+      const sessions = 'SELECT id FROM sessions WHERE project_id = ?';
+      const counts: DeletedCounts = {};
+      db.transaction(() => {
+        counts.batch_hashes = stmt(
+          `DELETE FROM batch_hashes WHERE batch_id IN (SELECT id FROM batches WHERE session_id IN (${sessions}))`,
+        ).run(projectId).changes;
+        for (const table of ['named_events', 'vitals', 'conversions', 'batches', 'visits']) {
+          counts[table] = stmt(`DELETE FROM ${table} WHERE session_id IN (${sessions})`).run(
+            projectId,
+          ).changes;
+        }
+        counts.sessions = stmt('DELETE FROM sessions WHERE project_id = ?').run(projectId).changes;
+        counts.dashboard_sessions = stmt('DELETE FROM dashboard_sessions WHERE project_id = ?').run(
+          projectId,
+        ).changes;
+        counts.projects = stmt('DELETE FROM projects WHERE id = ?').run(projectId).changes;
+      })();
+      return counts;
+    },
+
+    /** The ids of a project's sessions (to delete what other store modules keep of them). */
+    sessionIdsOf(projectId: number): number[] {
+      return stmt('SELECT id FROM sessions WHERE project_id = ?').pluck().all(projectId) as number[];
+    },
+
+    /** Sessions recorded per project (the admin command's list). */
+    sessionCounts(): Map<number, number> {
+      const rows = stmt('SELECT project_id, COUNT(*) AS n FROM sessions GROUP BY project_id').all() as {
+        project_id: number;
+        n: number;
+      }[];
+      return new Map(rows.map((r) => [r.project_id, r.n]));
+    },
+
+    /** Stores a dashboard sign-in under the hash of its cookie value; forgets expired ones on the way. */
+    createDashboardSession(
+      cookieValue: string,
+      s: { projectId: number; via: DashboardSession['via']; csrfToken: string; nowMs: number; ttlMs: number },
+    ): void {
+      stmt('DELETE FROM dashboard_sessions WHERE expires_ms <= ?').run(s.nowMs);
+      stmt(
+        `INSERT INTO dashboard_sessions (token_hash, project_id, via, csrf_token, created_ms, expires_ms)
+         VALUES (?, ?, ?, ?, ?, ?)`,
+      ).run(tokenHash(cookieValue), s.projectId, s.via, s.csrfToken, s.nowMs, s.nowMs + s.ttlMs);
+    },
+
+    /** The live sign-in a cookie value names, or undefined (unknown or expired). */
+    dashboardSession(cookieValue: string, nowMs: number): DashboardSession | undefined {
+      const row = stmt(
+        `SELECT project_id, via, csrf_token, expires_ms FROM dashboard_sessions
+         WHERE token_hash = ? AND expires_ms > ?`,
+      ).get(tokenHash(cookieValue), nowMs) as
+        | { project_id: number; via: DashboardSession['via']; csrf_token: string; expires_ms: number }
+        | undefined;
+      return row
+        ? { projectId: row.project_id, via: row.via, csrfToken: row.csrf_token, expiresMs: row.expires_ms }
+        : undefined;
+    },
+
+    deleteDashboardSession(cookieValue: string): void {
+      stmt('DELETE FROM dashboard_sessions WHERE token_hash = ?').run(tokenHash(cookieValue));
     },
 
     projectByKey(publicKey: string): Project | undefined {
@@ -654,7 +775,10 @@ export function openStore(file: string, options: StoreOptions = {}) {
 
     projectByToken(token: string): Project | undefined {
       return toProject(
-        stmt('SELECT * FROM projects WHERE api_token = ?').get(token) as Record<string, unknown>,
+        stmt('SELECT * FROM projects WHERE api_token_hash = ?').get(tokenHash(token)) as Record<
+          string,
+          unknown
+        >,
       );
     },
 

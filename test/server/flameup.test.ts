@@ -358,7 +358,7 @@ describe('the Flameup API key on the collector', () => {
       await standin.waitForAccepted(1);
       expect(standin.accepted[0]?.headers.authorization).toBe(`Bearer ${KEY}`);
 
-      const token = { Authorization: `Bearer ${c.project.api_token}` };
+      const token = { Authorization: `Bearer ${c.config.apiToken}` };
       const range = { start_date: '2000-01-01 00:00:00', end_date: '2100-01-01 00:00:00' };
       await post(`${V1}/project/sessions`, { ...range, sortKey: 'id', sortOrder: 'asc', filters: {} }, token);
       await post(`${V1}/sessions/get-visits`, { ...range, session_ids: [sessionId] }, token);

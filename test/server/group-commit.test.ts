@@ -146,7 +146,7 @@ describe('group commit', () => {
     const first = h.c.store.write(() => project('first').id);
     const failing = h.c.store.write(() => {
       project('partial');
-      project('clash', h.c.project.api_token); // api_token is UNIQUE
+      project('clash', h.c.config.apiToken); // the token's hash is UNIQUE
     });
     const last = h.c.store.write(() => project('last').id);
     h.release();

@@ -88,7 +88,7 @@ export async function startCollector(
     clock,
     errors,
     post,
-    read: (path, body, token = project.api_token) => post(path, body, { Authorization: `Bearer ${token}` }),
+    read: (path, body, token = config.apiToken) => post(path, body, { Authorization: `Bearer ${token}` }),
     async session(extra = {}, headers = {}) {
       const a = await post(
         `${V1}/session`,

@@ -265,13 +265,13 @@ describe('POST /project/sessions', () => {
   });
 
   it("shows only the token's own project", async () => {
-    const other = c.store.ensureProject({
+    c.store.ensureProject({
       publicKey: 'pk_other',
       apiToken: 'other-token',
       name: 'Other',
       allowedOrigins: null,
     });
-    const a = await c.read(SESSIONS, seedsQuery, other.api_token);
+    const a = await c.read(SESSIONS, seedsQuery, 'other-token');
     expect(a.body.data.total).toBe(0);
   });
 });
@@ -369,24 +369,24 @@ describe('POST /sessions/get-visits and /sessions/get-conversions', () => {
     const unknown = await c.read(VISITS, { session_ids: [99] });
     expect(unknown.body.errors).toEqual({ 'session_ids.0': ['The selected session_ids.0 is invalid.'] });
 
-    const other = c.store.ensureProject({
+    c.store.ensureProject({
       publicKey: 'pk_other',
       apiToken: 'other-token',
       name: 'Other',
       allowedOrigins: null,
     });
     // Another project's session answers exactly as an id that does not exist: ids cannot be enumerated.
-    const foreign = await c.read(VISITS, { session_ids: [1] }, other.api_token);
-    const nowhere = await c.read(VISITS, { session_ids: [99] }, other.api_token);
+    const foreign = await c.read(VISITS, { session_ids: [1] }, 'other-token');
+    const nowhere = await c.read(VISITS, { session_ids: [99] }, 'other-token');
     expect(foreign.status).toBe(422);
     expect(foreign.body).toEqual(nowhere.body);
     expect(foreign.body).toEqual({
       message: 'The selected session_ids.0 is invalid.',
       errors: { 'session_ids.0': ['The selected session_ids.0 is invalid.'] },
     });
-    const foreignEvents = await c.read(EVENTS, { session_id: 1 }, other.api_token);
+    const foreignEvents = await c.read(EVENTS, { session_id: 1 }, 'other-token');
     expect(foreignEvents.status).toBe(422);
-    expect(foreignEvents.body).toEqual((await c.read(EVENTS, { session_id: 99 }, other.api_token)).body);
+    expect(foreignEvents.body).toEqual((await c.read(EVENTS, { session_id: 99 }, 'other-token')).body);
     expect(c.store.sessionById(1)?.read_status).toBe('unread');
   });
 });
