@@ -5,12 +5,12 @@
 // resolves better-sqlite3 from the folder's node_modules at run time. The snippet and the dashboard it
 // serves (dist/, demo/) are copied in, so the folder is the whole deployment.
 import { cpSync, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, join, relative } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const out = join(root, process.env.SPOOR_COLLECTOR_OUT || 'dist-server');
+const out = resolve(root, process.env.SPOOR_COLLECTOR_OUT || 'dist-server');
 
 function tsFiles(dir) {
   return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
