@@ -1,7 +1,7 @@
 // The setup mistakes a new user makes end the collector with one line that says what to fix, and the
 // production build starts on plain Node: the real server/main.ts (and its build) as a child process.
 import { execFileSync, spawn } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -162,6 +162,20 @@ describe('the production build', () => {
       expect((await fetch(`${url}/dist/spoor.min.js`)).status).toBe(200);
     } finally {
       child.kill('SIGTERM');
+    }
+  });
+});
+
+describe("the collector's own package.json", () => {
+  it('pins exactly the versions the repository is tested with, and its lock agrees', () => {
+    const read = (path: string) => JSON.parse(readFileSync(join(ROOT, path), 'utf8'));
+    const runtime = read('server/package.json').dependencies as Record<string, string>;
+    const rootLock = read('package-lock.json').packages as Record<string, { version: string }>;
+    const serverLock = read('server/package-lock.json').packages as Record<string, { version: string }>;
+    expect(Object.keys(runtime).sort()).toEqual(['better-sqlite3', 'pino', 'piscina', 'ua-parser-js']);
+    for (const [name, version] of Object.entries(runtime)) {
+      expect(rootLock[`node_modules/${name}`]?.version, name).toBe(version);
+      expect(serverLock[`node_modules/${name}`]?.version, name).toBe(version);
     }
   });
 });
