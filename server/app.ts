@@ -11,14 +11,17 @@ import { createRateLimiter, type RateDecision, rateHeaders } from './http/rate-l
 import { RawJson } from './http/raw-json.js';
 import { serveStatic } from './http/static.js';
 import { type IngestPool, sharedIngestPool } from './ingest/pool.js';
+import { oncePer } from './lib/log.js';
 import type { FlameupRelay } from './relay/relay.js';
 import { AUTH, assertCsrf, authRoutes, cookieSignIn } from './routes/auth.js';
-import type { Deps, Route, RouteContext } from './routes/context.js';
+import { type Deps, ORIGIN_NOT_ALLOWED, type Route, type RouteContext } from './routes/context.js';
+import { eraseRoute } from './routes/erase.js';
 import { eventsRoute } from './routes/get-events.js';
 import { sessionRoute } from './routes/mint-session.js';
 import { conversionsRoute, visitsRoute } from './routes/related.js';
 import { sessionsRoute } from './routes/sessions.js';
 import { trackRoute } from './routes/track.js';
+import { createEraser, type Eraser } from './store/retention.js';
 import type { Project, Store } from './store/store.js';
 
 export interface AppOptions {
@@ -32,6 +35,10 @@ export interface AppOptions {
   flameup?: FlameupRelay;
   /** The worker threads that check /track bodies; by default one pool per process. */
   ingest?: IngestPool;
+  /** Told once per origin that a project refused (a site whose origin is missing from the list). */
+  logOriginRefused?: (origin: string, path: string) => void;
+  /** Erases sessions for the erase endpoint; by default one over this store (and the relay's queue). */
+  eraser?: Eraser;
 }
 
 /**
@@ -85,6 +92,17 @@ export function createApp(options: AppOptions): RequestListener {
   const { config, store } = options;
   const now = options.now ?? Date.now;
   const logError = options.logError ?? ((message, error) => console.error(message, error));
+  const refusedOnce = oncePer();
+  const logOriginRefused =
+    options.logOriginRefused ??
+    ((origin: string, path: string) =>
+      console.error(`Origin ${origin} is not allowed for the project (${path}); add it to its origins`));
+  const eraser =
+    options.eraser ??
+    createEraser({
+      store,
+      ...(options.flameup ? { forget: options.flameup.store.forgetSessions } : {}),
+    });
   const deps: Deps = {
     config,
     store,
@@ -110,6 +128,7 @@ export function createApp(options: AppOptions): RequestListener {
     [`${V1}/sessions/get-visits`, { guard: 'read', handle: visitsRoute(deps) }],
     [`${V1}/sessions/get-conversions`, { guard: 'read', handle: conversionsRoute(deps) }],
     [`${V1}/sessions/get-events`, { guard: 'read', handle: eventsRoute(deps) }],
+    [`${V1}/sessions/erase`, { guard: 'read', handle: eraseRoute(deps, eraser) }],
   ]);
 
   const demoProject = (): Project | undefined => store.projectByKey(config.projectKey);
@@ -194,6 +213,12 @@ export function createApp(options: AppOptions): RequestListener {
         // A refused upload goes on being read and discarded (body.ts) while this answer goes out:
         // closing the connection now would show a client that is still sending a reset, not the 413
         // that tells the snippet to split its batch. One too large even to drain was cut off there.
+        if (error.status === 403 && error.message === ORIGIN_NOT_ALLOWED && origin !== undefined) {
+          // The refusal is readable by the page it refuses, so that the snippet's onError can say why
+          // instead of "Failed to fetch"; it carries nothing but this message.
+          Object.assign(headers, corsHeaders(origin, true));
+          refusedOnce(origin, () => logOriginRefused(origin, url.pathname));
+        }
         send(res, error.status, error.body, { ...headers, ...error.headers });
         return;
       }
@@ -222,6 +247,12 @@ export function createApp(options: AppOptions): RequestListener {
     if (refusal !== null) {
       const message = refusal === 421 ? 'Misdirected Request.' : 'Bad Request.';
       send(res, refusal, { error: true, message }, { Connection: 'close' });
+      return;
+    }
+    if (url.pathname === '/healthz' && (req.method === 'GET' || req.method === 'HEAD')) {
+      // For a load balancer or a container's health check: 200 while the database answers.
+      const ok = store.healthy();
+      send(res, ok ? 200 : 503, { status: ok ? 'ok' : 'unavailable' }, { 'Cache-Control': 'no-store' });
       return;
     }
     const selfOrigin = requestOrigin(req, config.publicUrl, config.trustProxy);

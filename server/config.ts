@@ -1,7 +1,15 @@
 // The collector's configuration: environment variables over defaults that are generated once and
 // saved in the data folder, so a restart keeps the same app key, project key and API token.
 import { randomBytes, scryptSync } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import {
+  accessSync,
+  chmodSync,
+  constants,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  writeFileSync,
+} from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { generateKey, parseKey } from './crypto/encrypter.js';
@@ -64,7 +72,14 @@ export interface Config {
    * main.ts only when it listens on loopback and has no public URL elsewhere; never from the environment.
    */
   autoSignIn: boolean;
+  /** Sessions older than this many days are erased (SPOOR_RETENTION_DAYS); 0 keeps them forever. */
+  retentionDays: number;
+  /** pino's level (SPOOR_LOG_LEVEL): trace, debug, info, warn, error, fatal or silent. */
+  logLevel: string;
 }
+
+/** A setup mistake, said in one line: main.ts prints its message alone, without a stack. */
+export class SetupError extends Error {}
 
 interface Saved {
   appKey: string;
@@ -101,6 +116,36 @@ function publicUrlEnv(env: NodeJS.ProcessEnv): URL | null {
   return new URL(url.origin);
 }
 
+/** The data folder, created if needed; a folder the collector cannot write to is a SetupError. */
+function writableDataDir(dataDir: string): void {
+  try {
+    mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+    accessSync(dataDir, constants.W_OK | constants.X_OK);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? 'error';
+    throw new SetupError(
+      `The data folder ${dataDir} is not writable (${code}): set SPOOR_DATA to a folder this user owns`,
+    );
+  }
+}
+
+/** SPOOR_APP_KEY as Laravel writes it: `base64:` and 16 or 32 bytes (or 16/32 plain characters). */
+function appKeyEnv(raw: string | undefined, saved: string): { appKey: string; key: Buffer } {
+  if (raw !== undefined && raw.trim() === '' && raw !== '') {
+    throw new SetupError('SPOOR_APP_KEY is blank: unset it (a key is generated) or give base64:<32 bytes>');
+  }
+  const appKey = raw || saved;
+  const b64 = appKey.startsWith('base64:') ? appKey.slice(7) : null;
+  const wellFormed = b64 === null || /^[A-Za-z0-9+/]+={0,2}$/.test(b64);
+  const key = parseKey(appKey);
+  if (!wellFormed || (key.length !== 16 && key.length !== 32)) {
+    throw new SetupError(
+      "SPOOR_APP_KEY must be 16 or 32 bytes in Laravel format (base64:...); make one with: node -e \"console.log('base64:' + require('crypto').randomBytes(32).toString('base64'))\"",
+    );
+  }
+  return { appKey, key };
+}
+
 function loadSaved(file: string): Saved {
   if (existsSync(file)) {
     // Readable by the owner only, whatever an older version or the umask left it at.
@@ -122,12 +167,9 @@ function loadSaved(file: string): Saved {
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, rootDir: string = REPO_ROOT): Config {
   const dataDir = resolve(env.SPOOR_DATA || '.spoor');
+  writableDataDir(dataDir);
   const saved = loadSaved(join(dataDir, 'secrets.json'));
-  const appKey = env.SPOOR_APP_KEY || saved.appKey;
-  const key = parseKey(appKey);
-  if (key.length !== 16 && key.length !== 32) {
-    throw new Error('SPOOR_APP_KEY must be 16 or 32 bytes (Laravel format: base64:...)');
-  }
+  const { appKey, key } = appKeyEnv(env.SPOOR_APP_KEY, saved.appKey);
   const origins = (env.SPOOR_ALLOWED_ORIGINS ?? '')
     .split(',')
     .map((o) => o.trim().replace(/\/+$/, ''))
@@ -165,6 +207,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, rootDir: string
     sessionTtlMs: (intEnv(env, 'SPOOR_SESSION_HOURS', 12) || 12) * 3_600_000,
     signInLimit: intEnv(env, 'SPOOR_SIGN_IN_LIMIT', 10),
     autoSignIn: false,
+    retentionDays: intEnv(env, 'SPOOR_RETENTION_DAYS', 90),
+    logLevel: env.SPOOR_LOG_LEVEL || 'info',
   };
 }
 

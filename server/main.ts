@@ -1,14 +1,29 @@
 // Starts the collector: reads the environment, listens, prints where, and on SIGINT/SIGTERM stops
-// accepting, lets requests in flight finish (their batches commit), then closes the database.
+// accepting, lets requests in flight finish (their batches commit), then closes the database and exits
+// 0. A setup mistake (a bad variable, a data folder it cannot write, a port in use) ends it at once
+// with one line on stderr and exit code 1, no stack.
 import type { AddressInfo } from 'node:net';
 import { createApp, ensureDemoProject } from './app.js';
-import { loadConfig } from './config.js';
+import { type Config, loadConfig } from './config.js';
 import { isLoopbackHostname } from './http/cookies.js';
 import { createCollectorServer } from './http/server.js';
+import { createLogger } from './lib/log.js';
 import { createFlameupRelay } from './relay/relay.js';
-import { openStore } from './store/store.js';
+import { createEraser, startRetention } from './store/retention.js';
+import { openStore, type Store } from './store/store.js';
 
-const config = loadConfig(process.env);
+function fail(message: string): never {
+  process.stderr.write(`spoor: ${message}\n`);
+  process.exit(1);
+}
+
+let config: Config;
+try {
+  config = loadConfig(process.env);
+} catch (error) {
+  // Every error loadConfig throws names the variable or folder at fault.
+  fail(error instanceof Error ? error.message : String(error));
+}
 // `npm start` (the demo) asks for the dashboard to sign its viewer in by itself. Only a collector that
 // listens on loopback, answers under no public name elsewhere and sits behind no proxy (whose requests
 // would all come from loopback) may do that: then only someone on this machine can reach it.
@@ -18,17 +33,61 @@ const loopbackOnly =
   !config.trustProxy &&
   (config.publicUrl === null || isLoopbackHostname(config.publicUrl.hostname));
 config.autoSignIn = demoSignIn && loopbackOnly;
-const store = openStore(config.dbFile);
+const log = createLogger({ level: config.logLevel });
+
+let store: Store;
+try {
+  store = openStore(config.dbFile, {
+    logError: (message, error) => log.error({ err: error }, message),
+  });
+} catch (error) {
+  const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+  fail(`cannot open the database ${config.dbFile} (${code}): check SPOOR_DATA and its permissions`);
+}
 const project = ensureDemoProject(config, store);
 // The demo project's Flameup setting follows the environment; the key never leaves this process.
-const flameup = createFlameupRelay({ db: store.db, durable: () => store.durable() });
+const flameup = createFlameupRelay({
+  db: store.db,
+  durable: () => store.durable(),
+  log: (message) => log.warn({ component: 'flameup' }, message),
+});
 flameup.configure(
   project.id,
   config.flameupApiKey ? { apiKey: config.flameupApiKey, url: config.flameupUrl } : null,
 );
 flameup.start();
+const eraser = createEraser({ store, forget: flameup.store.forgetSessions });
+const retention = startRetention({
+  store,
+  eraser,
+  days: config.retentionDays,
+  onSweep: (erased) => log.info({ erased, days: config.retentionDays }, 'retention: old sessions erased'),
+  onError: (error) => log.error({ err: error }, 'retention sweep failed'),
+});
 // Header, body and keep-alive timeouts and the per-address connection cap (server/http/server.ts).
-const server = createCollectorServer(createApp({ config, store, flameup }), config.http);
+const server = createCollectorServer(
+  createApp({
+    config,
+    store,
+    flameup,
+    eraser,
+    logError: (message, error) => log.error({ err: error }, message),
+    logOriginRefused: (origin, path) =>
+      log.warn(
+        { origin, path },
+        'origin not allowed: a page on this origin called the collector; add the origin to the project (SPOOR_ALLOWED_ORIGINS) if it is yours',
+      ),
+  }),
+  config.http,
+);
+
+server.once('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EADDRINUSE')
+    fail(`port ${config.port} is already in use: stop what holds it or set PORT`);
+  if (error.code === 'EACCES')
+    fail(`port ${config.port} needs privileges: use a port above 1023 and a proxy`);
+  fail(`cannot listen on port ${config.port}: ${error.message}`);
+});
 
 server.listen(config.port, config.host, () => {
   const { port } = server.address() as AddressInfo;
@@ -37,39 +96,53 @@ server.listen(config.port, config.host, () => {
   console.log(`Spoor collector listening on http://localhost:${port}`);
   console.log(`Project key: ${project.public_key}`);
   console.log(`API token: ${config.apiToken}`);
+  // After the three lines above, stdout is JSON lines only (pino): the dashboard's sign-in says how.
+  const dashboard = `http://localhost:${port}/dashboard`;
   if (config.autoSignIn) {
-    console.log(
-      `Dashboard: http://localhost:${port}/dashboard signs in whoever opens it on this machine (demo mode, listening on ${config.host} only)`,
+    log.info(
+      { dashboard, autoSignIn: true, host: config.host },
+      'the dashboard signs in whoever opens it on this machine (demo mode, listening on loopback only)',
     );
   } else {
-    if (demoSignIn) {
-      console.log(
-        'Dashboard: automatic sign-in is off: the collector listens beyond loopback (SPOOR_HOST), trusts a proxy or has a public URL',
-      );
-    }
-    console.log(
-      `Dashboard: sign in at /dashboard with ${config.adminPasswordHash ? 'the admin password or ' : ''}a project's API token`,
+    log.info(
+      { dashboard, autoSignIn: false, asked: demoSignIn },
+      demoSignIn
+        ? 'automatic sign-in is off: the collector listens beyond loopback (SPOOR_HOST), trusts a proxy or has a public URL'
+        : `sign in with ${config.adminPasswordHash ? 'the admin password or ' : ''}a project's API token`,
     );
   }
+  log.info({ port, retentionDays: config.retentionDays, trustProxy: config.trustProxy }, 'listening');
 });
 
 let stopping = false;
 function stop(signal: string): void {
   if (stopping) return;
   stopping = true;
-  console.log(`${signal}: finishing requests in flight`);
+  // The checkpointer and the pools hold no reference on the loop: without this, the process could
+  // end on an empty loop while the database is still closing, before its last log line.
+  setInterval(() => undefined, 1000);
+  log.info({ signal }, 'stopping: finishing requests in flight');
   // A stuck client must not keep the process alive forever.
   const force = setTimeout(() => {
     server.closeAllConnections();
   }, 10_000);
   force.unref();
   server.close(() => {
-    // Forwards in flight finish (or stay queued) before the database closes; the store commits what
-    // is still queued and waits for its checkpointer, so the WAL is folded into the file on exit.
-    void flameup
-      .stop()
-      .finally(() => store.close())
-      .finally(() => process.exit(0));
+    // Forwards in flight finish (or stay queued) and a retention sweep finishes its piece before the
+    // database closes; the store commits what is still queued and waits for its checkpointer, so the
+    // WAL is folded into the file on exit.
+    void Promise.allSettled([flameup.stop(), retention.stop()])
+      .then(() => store.close())
+      .then(
+        () => {
+          log.info('stopped');
+          process.exit(0);
+        },
+        (error: unknown) => {
+          log.error({ err: error }, 'closing the database failed');
+          process.exit(1);
+        },
+      );
   });
   // Idle keep-alive sockets would otherwise hold close() open until they time out.
   server.closeIdleConnections();

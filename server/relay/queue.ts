@@ -93,6 +93,9 @@ const MIGRATIONS: string[] = [
      done_ms INTEGER
    );
    CREATE INDEX flameup_events_queue ON flameup_events(state, session_id, id);`,
+  // A row Flameup has acknowledged is deleted from then on (the event lives at Flameup); rows kept
+  // as 'sent' by an earlier version go too.
+  `DELETE FROM flameup_events WHERE state = 'sent';`,
 ];
 
 /** Hex SHA-256 of a key: enough to recognise it again, useless to anyone who reads the database. */
@@ -154,15 +157,21 @@ export function openFlameupStore(db: Database.Database) {
          AND s.refused_key IS NULL
        ORDER BY e.next_ms, e.id LIMIT ?`,
     ),
-    sent: db.prepare(
-      "UPDATE flameup_events SET state = 'sent', flameup_id = ?, reason = NULL, done_ms = ? WHERE id = ?",
+    // Acknowledged by Flameup: the row has done its job and is personal data no longer needed here.
+    sent: db.prepare('DELETE FROM flameup_events WHERE id = ?'),
+    // The IN over every state lets the delete use the queue's index (state, session_id, id).
+    forgetEvents: db.prepare(
+      "DELETE FROM flameup_events WHERE state IN ('held', 'pending', 'sent', 'failed') AND session_id = ?",
+    ),
+    forgetIdentity: db.prepare('DELETE FROM flameup_identities WHERE session_id = ?'),
+    tableCounts: db.prepare(
+      'SELECT (SELECT COUNT(*) FROM flameup_events) AS events, (SELECT COUNT(*) FROM flameup_identities) AS identities',
     ),
     failed: db.prepare("UPDATE flameup_events SET state = 'failed', reason = ?, done_ms = ? WHERE id = ?"),
     retry: db.prepare('UPDATE flameup_events SET attempts = ?, next_ms = ?, reason = ? WHERE id = ?'),
     rows: db.prepare('SELECT * FROM flameup_events ORDER BY id'),
     counts: db.prepare('SELECT state, COUNT(*) AS n FROM flameup_events GROUP BY state'),
-    forgetEvents: db.prepare('DELETE FROM flameup_events WHERE project_id = ?'),
-    forgetIdentity: db.prepare('DELETE FROM flameup_identities WHERE session_id = ?'),
+    forgetProjectEvents: db.prepare('DELETE FROM flameup_events WHERE project_id = ?'),
   };
 
   const ingestTx = db.transaction(
@@ -238,8 +247,23 @@ export function openFlameupStore(db: Database.Database) {
       return q.heads.all(limit) as Head[];
     },
 
-    markSent(id: number, flameupId: string | null, nowMs: number): void {
-      q.sent.run(flameupId, nowMs, id);
+    /** Flameup acknowledged the event (a 2xx): its row is deleted. */
+    markSent(id: number): void {
+      q.sent.run(id);
+    },
+
+    /** Deletes every row of these sessions (erasure, retention): queued events and identities. */
+    forgetSessions(sessionIds: readonly number[]): void {
+      for (const id of sessionIds) {
+        q.forgetEvents.run(id);
+        q.forgetIdentity.run(id);
+      }
+    },
+
+    /** Rows in the relay's two per-session tables, for tests and diagnostics. */
+    tableCounts(): { flameup_events: number; flameup_identities: number } {
+      const r = q.tableCounts.get() as { events: number; identities: number };
+      return { flameup_events: r.events, flameup_identities: r.identities };
     },
 
     markFailed(id: number, reason: string, nowMs: number): void {
@@ -261,7 +285,7 @@ export function openFlameupStore(db: Database.Database) {
      */
     forgetProject(projectId: number, sessionIds: readonly number[]): number {
       return db.transaction(() => {
-        let n = q.forgetEvents.run(projectId).changes + q.deleteSetting.run(projectId).changes;
+        let n = q.forgetProjectEvents.run(projectId).changes + q.deleteSetting.run(projectId).changes;
         for (const id of sessionIds) n += q.forgetIdentity.run(id).changes;
         return n;
       })();

@@ -240,7 +240,8 @@ export function createFlameupRelay(opts: RelayOptions): FlameupRelay {
     const t = now();
     const verdict = classify(status, head.attempts, retryAfter, { ...retryOpts, now: t });
     if (verdict.kind === 'done') {
-      store.markSent(head.id, eventIdOf(text), t);
+      // Acknowledged: the row is deleted (docs/contract.md, "Retention and erasure").
+      store.markSent(head.id);
       return;
     }
     const what = status === undefined ? `network error (${error ?? 'unknown'})` : `HTTP ${status}`;
@@ -350,15 +351,6 @@ function toIncoming(rows: readonly CustomRow[], source: string, names: string[] 
     }
   });
   return items;
-}
-
-function eventIdOf(text: string): string | null {
-  try {
-    const id = (JSON.parse(text) as { event_id?: unknown }).event_id;
-    return typeof id === 'string' ? id : null;
-  } catch {
-    return null;
-  }
 }
 
 /** A short excerpt of Flameup's error answer for the failure reason. */

@@ -286,6 +286,10 @@ const MIGRATIONS: string[] = [
    ) WITHOUT ROWID;
    CREATE INDEX dashboard_sessions_project ON dashboard_sessions(project_id);
    CREATE INDEX dashboard_sessions_expires ON dashboard_sessions(expires_ms);`,
+  // Erasure finds a visitor's sessions by the id given to identify(), and a deleted batch's hash by its
+  // batch: without these, both read a whole table (docs/contract.md, "Retention and erasure").
+  `CREATE INDEX sessions_external_id ON sessions(project_id, external_id) WHERE external_id IS NOT NULL;
+   CREATE INDEX batch_hashes_batch ON batch_hashes(batch_id);`,
 ];
 
 /**
@@ -308,6 +312,9 @@ export interface DashboardSession {
 
 /** Rows deleted with a project, per table. */
 export type DeletedCounts = Record<string, number>;
+
+/** Tables holding a session's rows, children first: each is emptied before the row it points to. */
+const SESSION_TABLES = ['batches', 'conversions', 'vitals', 'named_events', 'visits'] as const;
 
 /** `YYYY-MM-DD HH:MM:SS` in UTC, the contract's date-time format. */
 export function sqlDate(ms: number): string {
@@ -1021,12 +1028,65 @@ export function openStore(file: string, options: StoreOptions = {}) {
       });
     },
 
+    /** Sessions of the project created before `before` (ms), oldest first: at most `limit` ids. */
+    sessionsCreatedBefore(projectId: number, beforeMs: number, limit: number): number[] {
+      return (
+        stmt(
+          'SELECT id FROM sessions WHERE project_id = ? AND created_at < ? ORDER BY created_at, id LIMIT ?',
+        ).all(projectId, sqlDate(beforeMs), limit) as { id: number }[]
+      ).map((r) => r.id);
+    },
+
+    /** Sessions of the project that identify() gave this external id: at most `limit` ids. */
+    sessionsByExternalId(projectId: number, externalId: string, limit: number): number[] {
+      return (
+        stmt('SELECT id FROM sessions WHERE project_id = ? AND external_id = ? ORDER BY id LIMIT ?').all(
+          projectId,
+          externalId,
+          limit,
+        ) as { id: number }[]
+      ).map((r) => r.id);
+    },
+
+    /**
+     * Deletes at most `budget` rows attached to the session (batches with their hashes, then
+     * conversions, vitals, named events, visits) and, once none is left, the session itself. Call it
+     * again until it answers true: each call is one short piece of work, so that erasing a session with
+     * thousands of batches never holds the database (or the event loop) for long.
+     */
+    eraseSessionChunk(sessionId: number, budget: number): boolean {
+      let left = budget;
+      for (const table of SESSION_TABLES) {
+        const pick = `SELECT id FROM ${table} WHERE session_id = ? ORDER BY id LIMIT ?`;
+        if (table === 'batches') {
+          stmt(`DELETE FROM batch_hashes WHERE batch_id IN (${pick})`).run(sessionId, left);
+        }
+        left -= stmt(`DELETE FROM ${table} WHERE id IN (${pick})`).run(sessionId, left).changes;
+        if (left <= 0) return false;
+      }
+      stmt('DELETE FROM sessions WHERE id = ?').run(sessionId);
+      return true;
+    },
+
+    /** Whether the database answers a query (GET /healthz). */
+    healthy(): boolean {
+      try {
+        return db.open && (stmt('SELECT 1 AS ok').get() as { ok: number }).ok === 1;
+      } catch {
+        return false;
+      }
+    },
+
     /** Rows per table, for tests and diagnostics. */
-    counts(): Record<'sessions' | 'batches' | 'visits' | 'conversions' | 'vitals' | 'named_events', number> {
+    counts(): Record<
+      'sessions' | 'batches' | 'batch_hashes' | 'visits' | 'conversions' | 'vitals' | 'named_events',
+      number
+    > {
       const n = (table: string) => (stmt(`SELECT COUNT(*) AS n FROM ${table}`).get() as { n: number }).n;
       return {
         sessions: n('sessions'),
         batches: n('batches'),
+        batch_hashes: n('batch_hashes'),
         visits: n('visits'),
         conversions: n('conversions'),
         vitals: n('vitals'),

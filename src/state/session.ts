@@ -102,6 +102,10 @@ export function createSession(opts: SessionOptions): Session {
     });
     // Read to the end: an unread body can keep its connection and quota busy.
     const text = await response.text();
+    // The collector's 403 is readable by the refused page: say the cause, not a bare status.
+    if (response.status === 403 && text.includes('origin is not allowed')) {
+      throw new Error("spoor: origin not allowed: add this page's origin to the project's allowed origins");
+    }
     if (!response.ok) throw new Error(`spoor: /session answered ${response.status}: ${text.slice(0, 200)}`);
     const answer = JSON.parse(text) as MintAnswer;
     if (typeof answer.sessionIdentifier !== 'string') throw new Error('spoor: /session gave no identifier');

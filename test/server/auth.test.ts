@@ -161,6 +161,8 @@ describe('no secret in any page', () => {
     old.exec(`CREATE TABLE projects (id INTEGER PRIMARY KEY, public_key TEXT NOT NULL UNIQUE,
       api_token TEXT NOT NULL UNIQUE, name TEXT NOT NULL, allowed_origins TEXT, created_at TEXT NOT NULL);
       INSERT INTO projects VALUES (1, 'pk_old', 'old-plaintext-token', 'Old', NULL, '2024-01-01 00:00:00');
+      CREATE TABLE sessions (id INTEGER PRIMARY KEY, project_id INTEGER NOT NULL, external_id TEXT);
+      CREATE TABLE batch_hashes (hash BLOB PRIMARY KEY, batch_id INTEGER) WITHOUT ROWID;
       PRAGMA user_version = 3;`);
     old.close();
     const store = openStore(file);

@@ -130,8 +130,9 @@ describe('the Flameup relay', () => {
     ]);
     expect(api.accepted[0]?.headers.authorization).toBe(`Bearer ${KEY}`);
     expect(api.accepted[0]?.headers['content-type']).toBe('application/json');
-    expect(second.store.counts()).toEqual({ held: 0, pending: 0, sent: 3, failed: 0 });
-    expect(second.store.rows().map((r) => r.flameup_id)).toEqual(api.accepted.map((a) => a.eventId));
+    // Acknowledged rows are deleted: the events live at Flameup now.
+    expect(second.store.rows()).toEqual([]);
+    expect(second.store.counts()).toEqual({ held: 0, pending: 0, sent: 0, failed: 0 });
   });
 
   it("holds a session's events until its identify arrives, then forwards them in order under that id", async () => {
@@ -155,7 +156,8 @@ describe('the Flameup relay', () => {
       ['viewed', { page: 3 }],
       ['bought', {}],
     ]);
-    expect(relay.store.counts()).toEqual({ held: 0, pending: 0, sent: 5, failed: 0 });
+    // Acknowledged rows are deleted once Flameup has them.
+    expect(relay.store.counts()).toEqual({ held: 0, pending: 0, sent: 0, failed: 0 });
   });
 
   it('waits the Retry-After of a 429 before sending again, however short its own backoff is', async () => {
@@ -201,7 +203,8 @@ describe('the Flameup relay', () => {
     relay.configure(PROJECT, { apiKey: KEY, url: FLAMEUP_URL });
     await advance(QUIET_MS);
     expect(api.accepted.map((a) => a.body.event)).toEqual(['e2', 'e3', 'e4', 'e5']);
-    expect(relay.store.counts()).toEqual({ held: 0, pending: 0, sent: 4, failed: 1 });
+    // The forwarded rows were deleted once acknowledged; the failed one stays, with its reason.
+    expect(relay.store.counts()).toEqual({ held: 0, pending: 0, sent: 0, failed: 1 });
   });
 
   it('forwards only the configured event names, and nothing for a project without a setting', async () => {
@@ -217,7 +220,8 @@ describe('the Flameup relay', () => {
     relay.ingest(2, 2, [identify('w', T0), event('purchase', {}, T0)], 'e2');
     await advance(QUIET_MS);
     expect(api.accepted.map((a) => [a.body.external_id, a.body.event])).toEqual([['u', 'purchase']]);
-    expect(relay.store.rows()).toHaveLength(1);
+    // The one forwarded row was deleted once acknowledged; the others were never queued.
+    expect(relay.store.rows()).toHaveLength(0);
   });
 
   it('keeps a malformed event as failed with its reason instead of sending it', async () => {
@@ -232,9 +236,10 @@ describe('the Flameup relay', () => {
     );
     await advance(QUIET_MS);
     expect(api.accepted.map((a) => a.body.event)).toEqual(['ok']);
+    // 'ok' was deleted once Flameup acknowledged it; the failed one stays, with its reason.
+    expect(relay.store.rows()).toHaveLength(1);
     expect(relay.store.rows().map((r) => [r.event, r.state, r.reason])).toEqual([
       ['list', 'failed', 'parameters is not an object'],
-      ['ok', 'sent', null],
     ]);
   });
 

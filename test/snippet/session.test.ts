@@ -199,4 +199,17 @@ describe('session identifier', () => {
     await expect(s.acquire()).rejects.toThrow(/422/);
     expect(s.current()).toBeUndefined();
   });
+
+  it("says 'origin not allowed' when the collector refuses the page's origin", async () => {
+    const net = fakeFetch(() => ({
+      status: 403,
+      body: '{"error":true,"message":"This origin is not allowed for the project."}',
+    }));
+    const s = session({
+      local: createStorage(memoryStorage),
+      tab: createStorage(memoryStorage),
+      fetch: net.fetch,
+    });
+    await expect(s.acquire()).rejects.toThrow(/^spoor: origin not allowed: /);
+  });
 });
