@@ -11,6 +11,8 @@ import { type APIRequestContext, expect, request, test } from '@playwright/test'
 import { ROOT, TEST_KEYS } from './collector.js';
 
 const NGINX = process.env.NGINX_PATH || '/usr/sbin/nginx';
+/** The dashboard's admin password for this deployment. */
+const ADMIN_PASSWORD = 'deploy admin password, long enough';
 const V1 = '/api/services/analytics/v1';
 
 test.describe.configure({ mode: 'serial' });
@@ -129,6 +131,7 @@ test.beforeAll(async () => {
       SPOOR_PUBLIC_URL: base,
       SPOOR_TRUST_PROXY: '1',
       SPOOR_READ_LIMIT: '100000',
+      SPOOR_ADMIN_PASSWORD: ADMIN_PASSWORD,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -258,6 +261,27 @@ test('a journey through nginx over HTTPS is recorded and read back with the toke
   const anonymous = await request.newContext({ baseURL: base, ignoreHTTPSErrors: true });
   expect((await anonymous.post(`${V1}/project/sessions`, { data: {} })).status()).toBe(401);
   await anonymous.dispose();
+});
+
+test('the dashboard signs in over HTTPS through nginx with a Secure cookie and lists the journey', async ({
+  browser,
+}) => {
+  const context = await browser.newContext({ ignoreHTTPSErrors: true });
+  const page = await context.newPage();
+  const answer = await page.goto(`${base}/dashboard`);
+  expect(await answer?.text()).not.toContain(TEST_KEYS.SPOOR_API_TOKEN);
+  await page.getByLabel('Admin password or project API token').fill(ADMIN_PASSWORD);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page.locator('tr[data-session]').first()).toBeVisible({ timeout: 15_000 });
+  // Served over HTTPS, the sign-in cookie is Secure and host-only (the __Host- prefix).
+  const [cookie] = await context.cookies();
+  expect(cookie).toMatchObject({
+    name: '__Host-spoor_session',
+    httpOnly: true,
+    secure: true,
+    sameSite: 'Strict',
+  });
+  await context.close();
 });
 
 test("a client's own X-Forwarded-For does not reach the collector through nginx", async () => {

@@ -79,6 +79,11 @@ export function classify(
             : 'rejected: HTTP 422',
       };
   }
+  // The collector's 403 for a page outside the project's allowed origins names `origin` (transport.ts):
+  // a setup mistake to say plainly, not a bare status.
+  if (status === 403 && errorsField?.includes('origin')) {
+    return { kind: 'drop', reason: "origin not allowed: add this page's origin to the project (HTTP 403)" };
+  }
   return { kind: 'drop', reason: status < 400 ? `unexpected HTTP ${status}` : `rejected: HTTP ${status}` };
 }
 

@@ -78,6 +78,8 @@ export function createTransport(opts: TransportOptions): Transport {
       const remaining = header(response, 'X-RateLimit-Remaining');
       if (limit !== undefined) answer.limit = limit;
       if (remaining !== undefined) answer.remaining = remaining;
+      // The collector's refusal of this page's origin (docs/contract.md, "Hosts, origins and connections").
+      if (response.status === 403 && text.includes('origin is not allowed')) answer.errors = ['origin'];
       if (response.status === 422) {
         try {
           answer.errors = Object.keys((JSON.parse(text) as { errors?: object }).errors ?? {});

@@ -184,6 +184,13 @@ describe('classify', () => {
     }
   });
 
+  it("drops a 403 refusing the page's origin with a reason that says so, not a bare status", () => {
+    expect(classify(403, 0, null, ['origin'])).toEqual({
+      kind: 'drop',
+      reason: "origin not allowed: add this page's origin to the project (HTTP 403)",
+    });
+  });
+
   it('drops 1xx and 3xx answers, which fetch should never hand over', () => {
     expect(classify(302, 0, null)).toEqual({ kind: 'drop', reason: 'unexpected HTTP 302' });
     expect(classify(101, 0, null)).toEqual({ kind: 'drop', reason: 'unexpected HTTP 101' });
