@@ -4,10 +4,10 @@
 // journey goes through nginx and is read back through nginx with the API token.
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type APIRequestContext, expect, request, test } from '@playwright/test';
+import { freePort } from '../test/support/ports.js';
 import { ROOT, TEST_KEYS } from './collector.js';
 
 const NGINX = process.env.NGINX_PATH || '/usr/sbin/nginx';
@@ -24,18 +24,6 @@ let collector: ChildProcess | null = null;
 let nginx: ChildProcess | null = null;
 let collectorOutput = '';
 let api: APIRequestContext;
-
-function freePort(): Promise<number> {
-  return new Promise((done, fail) => {
-    const server = createServer();
-    server.once('error', fail);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => done(port));
-    });
-  });
-}
 
 /** The README's nginx server block, with this test's ports, host name and certificate. */
 function readmeServerBlock(appPort: number, httpsPort: number, cert: string, key: string): string {

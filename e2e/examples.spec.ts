@@ -6,11 +6,11 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, type Page, test } from '@playwright/test';
 import { installInto, pack } from '../scripts/pack.mjs';
+import { freePort } from '../test/support/ports.js';
 import { type Collector, ROOT, removeDataDir, startCollector, TEST_KEYS } from './collector.js';
 import { customEvents, expectStored, ReadApi, sleep } from './store.js';
 
@@ -74,17 +74,6 @@ function installDependencies(dir: string): void {
   if (existsSync(stamp) && readFileSync(stamp, 'utf8') === hash) return;
   execFileSync(npm, ['ci', '--no-audit', '--no-fund'], { cwd: dir, stdio: ['ignore', 'ignore', 'inherit'] });
   writeFileSync(stamp, hash);
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
 }
 
 interface Served {

@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
+import type { ConversionRow, VisitRow as WireVisitRow } from '../../src/wire.js';
 import type { BatchSummary } from '../ingest/check.js';
 import type { InteractionSummary } from '../lib/irregular.js';
 import { startCheckpointer } from './checkpointer.js';
@@ -119,18 +120,8 @@ export interface SessionListRow extends SessionRecord {
   conversions_count: number;
 }
 
-export interface VisitRow {
-  id: number;
-  session_id: number;
-  tab: number;
-  url: string | null;
-  title: string | null;
-  referrer: string | null;
-  navigation: string | null;
-  time_spend: number;
-  started_at: number;
-  created_at: string;
-}
+/** A visit as get-visits answers it, less the vitals it joins in (docs/contract.md, "Session visits"). */
+export type VisitRow = Omit<WireVisitRow, 'vitals'>;
 
 export interface VitalRow {
   id: number;
@@ -145,15 +136,8 @@ export interface VitalRow {
   created_at: string;
 }
 
-export interface ConversionRow {
-  id: number;
-  session_id: number;
-  visit_id: number | null;
-  type: string;
-  goal: string | null;
-  target: string | null;
-  created_at: string;
-}
+/** A conversion row is the wire's, as stored. */
+export type { ConversionRow };
 
 export interface RelatedQuery {
   sessionIds: number[];

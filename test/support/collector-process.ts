@@ -3,10 +3,12 @@
 // loop, so the test can still time it, see that it is stuck, and start a fresh one; "alive" means
 // the process has not exited.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { createServer } from 'node:net';
 import { dirname, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { freePort } from './ports.js';
+
+export { freePort };
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -102,19 +104,6 @@ export function startCollectorProcess(options: StartOptions): Promise<CollectorP
         stop: () => signal('SIGTERM', 5000),
         kill: () => signal('SIGKILL', 0),
       });
-    });
-  });
-}
-
-/** A TCP port free on 127.0.0.1 a moment ago (for a collector that must know its URL before it starts). */
-export function freePort(): Promise<number> {
-  return new Promise((done, fail) => {
-    const server = createServer();
-    server.once('error', fail);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => done(port));
     });
   });
 }
