@@ -80,16 +80,17 @@ test("a recording that names another origin's assets makes the viewer's browser 
     (events) => Promise.race([window.replayToEnd(events), new Promise((r) => setTimeout(r, 3000))]),
     hostileRecording(collector.url),
   );
-  const own = await page.evaluate(() => {
-    const doc = document.querySelector<HTMLIFrameElement>('#stage iframe')?.contentDocument;
-    const img = doc?.querySelector<HTMLImageElement>('#own');
-    return { rebuilt: Boolean(doc?.querySelector('video')), width: img?.naturalWidth ?? 0 };
-  });
+  const own = () =>
+    page.evaluate(() => {
+      const doc = document.querySelector<HTMLIFrameElement>('#stage iframe')?.contentDocument;
+      const img = doc?.querySelector<HTMLImageElement>('#own');
+      return { rebuilt: Boolean(doc?.querySelector('video')), width: img?.naturalWidth ?? 0 };
+    });
+  expect((await own()).rebuilt).toBe(true);
+  // The collector's own assets load (the image may still be arriving when the replay ends: wait for
+  // it); the recorded page's references to EVIL are refused, not fetched.
+  await expect.poll(async () => (await own()).width, { timeout: 5000 }).toBeGreaterThan(0);
   await page.waitForTimeout(500);
-
-  expect(own.rebuilt).toBe(true);
-  // The collector's own assets load; the recorded page's references to EVIL are refused, not fetched.
-  expect(own.width).toBeGreaterThan(0);
   expect(fetched).toEqual([]);
   expect(refused.some((text) => text.includes(`${EVIL}/x.png`))).toBe(true);
 });
