@@ -1,0 +1,123 @@
+// Accessibility of every page a person meets: the demo shop, the dashboard's sign-in form, the sessions
+// list and a session with its replay, checked by axe-core at a laptop's and a phone's width. Any
+// critical or serious violation fails the test. Then the replay journey done with the keyboard alone.
+import AxeBuilder from '@axe-core/playwright';
+import type { Page } from '@playwright/test';
+import { removeDataDir, startCollector } from './collector.js';
+import { expect, leave, test } from './fixtures.js';
+import { expectStored } from './store.js';
+
+const VIEWPORTS = [
+  { name: 'desktop', width: 1280, height: 800 },
+  { name: 'phone', width: 390, height: 844 },
+] as const;
+
+const SHOP_PAGES = [
+  ['shop home', '/'],
+  ['shop product', '/product.html?id=wool-blanket'],
+  ['shop checkout', '/checkout.html'],
+] as const;
+
+interface Finding {
+  page: string;
+  id: string;
+  impact: string;
+  targets: string[];
+}
+
+/** The critical and serious violations axe finds on the page as it is now (WCAG 2.x A and AA rules). */
+async function audit(page: Page, name: string): Promise<Finding[]> {
+  const results = await new AxeBuilder({ page })
+    .withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice'])
+    .analyze();
+  return results.violations
+    .filter((violation) => violation.impact === 'critical' || violation.impact === 'serious')
+    .map((violation) => ({
+      page: name,
+      id: violation.id,
+      impact: violation.impact ?? '',
+      targets: violation.nodes.map((node) => node.target.join(' ')),
+    }));
+}
+
+function report(findings: Finding[]): string {
+  return findings
+    .map((f) => `${f.page}: ${f.impact} ${f.id} (${f.targets.length}): ${f.targets.join(', ')}`)
+    .join('\n');
+}
+
+/** A short shopping journey, so that the list has a session and the detail a replay to show. */
+async function recordJourney(page: Page): Promise<void> {
+  await page.goto('/products.html?e2e=a11y');
+  await page.waitForTimeout(600);
+  await page.click('a.card[data-product="wool-blanket"]');
+  await page.waitForURL('**/product.html?id=wool-blanket');
+  await page.mouse.move(300, 300);
+  await page.mouse.move(700, 420, { steps: 8 });
+  await page.waitForTimeout(1500);
+  await page.click('[data-buy]');
+  await page.waitForURL('**/checkout.html');
+  await page.locator('#name').pressSequentially('Ada Keys', { delay: 20 });
+  await page.waitForTimeout(1500);
+  await leave(page);
+}
+
+for (const viewport of VIEWPORTS) {
+  test(`no page has a critical or serious axe violation at ${viewport.width}×${viewport.height}`, async ({
+    browser,
+    page,
+    api,
+    since,
+    baseURL,
+  }) => {
+    await page.setViewportSize({ width: viewport.width, height: viewport.height });
+    const findings: Finding[] = [];
+    const checked: string[] = [];
+
+    await recordJourney(page);
+    const stored = await expectStored(api, since, { sessions: 1, visits: 3, conversions: 1 });
+    const id = stored.sessions[0]?.id;
+
+    for (const [name, path] of SHOP_PAGES) {
+      await page.goto(path);
+      await page.waitForLoadState('load');
+      await expect(page.locator('header.site-header')).toBeVisible();
+      await page.waitForTimeout(300);
+      findings.push(...(await audit(page, name)));
+      checked.push(name);
+    }
+
+
+    const dash = await page.context().newPage();
+    await dash.goto('/dashboard');
+    await expect(dash.locator(`tr[data-session="${id}"]`)).toBeVisible();
+    findings.push(...(await audit(dash, 'dashboard list')));
+    checked.push('dashboard list');
+
+    await dash.locator(`tr[data-session="${id}"]`).click();
+    await expect(dash.locator('.replay-card')).toHaveAttribute('data-replay-state', /playing|finished/);
+    await expect(dash.locator('.replay-stage iframe')).toBeAttached();
+    await dash.waitForTimeout(500);
+    findings.push(...(await audit(dash, 'session detail')));
+    checked.push('session detail');
+
+    // The sign-in form as a deployed collector serves it: without the demo's automatic sign-in.
+    const locked = await startCollector({ demoSignIn: false, env: { SPOOR_ADMIN_PASSWORD: 'a11y password' } });
+    try {
+      const context = await browser.newContext({ viewport: { width: viewport.width, height: viewport.height } });
+      const signIn = await context.newPage();
+      await signIn.goto(`${locked.url}/dashboard`);
+      await expect(signIn.getByRole('form', { name: 'Sign in' })).toBeVisible();
+      findings.push(...(await audit(signIn, 'dashboard sign-in')));
+      checked.push('dashboard sign-in');
+      await context.close();
+    } finally {
+      await locked.stop();
+      await removeDataDir(locked.dataDir);
+    }
+
+    expect(baseURL).toBeTruthy();
+    expect(checked).toHaveLength(6);
+    expect(findings, `axe violations at ${viewport.width}px:\n${report(findings)}`).toEqual([]);
+  });
+}
