@@ -87,7 +87,6 @@ for (const viewport of VIEWPORTS) {
       checked.push(name);
     }
 
-
     const dash = await page.context().newPage();
     await dash.goto('/dashboard');
     await expect(dash.locator(`tr[data-session="${id}"]`)).toBeVisible();
@@ -102,9 +101,14 @@ for (const viewport of VIEWPORTS) {
     checked.push('session detail');
 
     // The sign-in form as a deployed collector serves it: without the demo's automatic sign-in.
-    const locked = await startCollector({ demoSignIn: false, env: { SPOOR_ADMIN_PASSWORD: 'a11y password' } });
+    const locked = await startCollector({
+      demoSignIn: false,
+      env: { SPOOR_ADMIN_PASSWORD: 'a11y password' },
+    });
     try {
-      const context = await browser.newContext({ viewport: { width: viewport.width, height: viewport.height } });
+      const context = await browser.newContext({
+        viewport: { width: viewport.width, height: viewport.height },
+      });
       const signIn = await context.newPage();
       await signIn.goto(`${locked.url}/dashboard`);
       await expect(signIn.getByRole('form', { name: 'Sign in' })).toBeVisible();

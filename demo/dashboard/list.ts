@@ -90,7 +90,7 @@ export function toQuery(state: ListState): SessionQuery {
 }
 
 const COLUMNS: { label: string; key?: SortKey; className?: string }[] = [
-  { label: '', className: 'col-dot' },
+  { label: 'Read', className: 'col-dot' },
   { label: 'Session', key: 'id' },
   { label: 'Started', key: 'created_at' },
   { label: 'Entry page' },
@@ -111,7 +111,8 @@ export interface ListView {
 export function createListView(api: Api, state: ListState, open: (session: SessionRow) => void): ListView {
   const element = h('section', { class: 'list-view' });
   const toolbar = h('form', { class: 'toolbar', 'aria-label': 'Filter sessions' });
-  const summary = h('div', { class: 'list-summary' });
+  // Announced when a filter or a page changes the list.
+  const summary = h('div', { class: 'list-summary', role: 'status' });
   const tableWrap = h('div', { class: 'table-card' });
   const pager = h('nav', { class: 'pager', 'aria-label': 'Pages' });
   element.append(
@@ -296,7 +297,14 @@ export function createListView(api: Api, state: ListState, open: (session: Sessi
       'tr',
       {},
       COLUMNS.map((column) => {
-        if (!column.key) return h('th', { class: column.className }, [column.label]);
+        if (!column.key) {
+          // The read dot's column shows no heading, but a screen reader still says what it holds.
+          const label =
+            column.className === 'col-dot'
+              ? h('span', { class: 'visually-hidden' }, [column.label])
+              : column.label;
+          return h('th', { class: column.className, scope: 'col' }, [label]);
+        }
         const key = column.key;
         const active = state.sortKey === key;
         const button = h('button', { type: 'button', class: 'sort', 'data-sort': key }, [
@@ -310,6 +318,7 @@ export function createListView(api: Api, state: ListState, open: (session: Sessi
           'th',
           {
             class: `${column.className ?? ''} ${active ? 'sorted' : ''}`.trim(),
+            scope: 'col',
             'aria-sort': active ? (state.sortOrder === 'asc' ? 'ascending' : 'descending') : undefined,
           },
           [button],
@@ -321,7 +330,10 @@ export function createListView(api: Api, state: ListState, open: (session: Sessi
   function row(session: SessionRow): HTMLElement {
     const unread = session.read_status !== 'read';
     const tr = h('tr', { class: unread ? 'unread' : '', 'data-session': String(session.id), tabindex: '0' }, [
-      h('td', { class: 'col-dot' }, [h('span', { class: 'unread-dot', title: unread ? 'Unread' : 'Read' })]),
+      h('td', { class: 'col-dot' }, [
+        h('span', { class: 'unread-dot', title: unread ? 'Unread' : 'Read' }),
+        h('span', { class: 'visually-hidden' }, [unread ? 'Unread' : 'Read']),
+      ]),
       h('td', {}, [h('span', { class: 'session-id' }, [`#${session.id}`])]),
       h('td', {}, [
         h('div', {}, [formatDateTime(session.created_at)]),
