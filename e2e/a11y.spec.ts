@@ -2,7 +2,7 @@
 // list and a session with its replay, checked by axe-core at a laptop's and a phone's width. Any
 // critical or serious violation fails the test. Then the replay journey done with the keyboard alone.
 import AxeBuilder from '@axe-core/playwright';
-import type { Page } from '@playwright/test';
+import type { Locator, Page } from '@playwright/test';
 import { removeDataDir, startCollector } from './collector.js';
 import { expect, leave, test } from './fixtures.js';
 import { expectStored } from './store.js';
@@ -125,3 +125,94 @@ for (const viewport of VIEWPORTS) {
     expect(findings, `axe violations at ${viewport.width}px:\n${report(findings)}`).toEqual([]);
   });
 }
+
+/** Presses Tab (or Shift+Tab) until the target has focus; fails if it is not reached in `max` presses. */
+async function tabTo(page: Page, target: Locator, { back = false, max = 40 } = {}): Promise<void> {
+  for (let i = 0; i < max; i++) {
+    if (await target.evaluate((element) => element === document.activeElement).catch(() => false)) return;
+    await page.keyboard.press(back ? 'Shift+Tab' : 'Tab');
+  }
+  await expect(target).toBeFocused();
+}
+
+test('the dashboard is used with the keyboard alone: filter, open a session, play, pause and seek the replay', async ({
+  page,
+  api,
+  since,
+}) => {
+  await recordJourney(page);
+  const stored = await expectStored(api, since, { sessions: 1, visits: 3, conversions: 1 });
+  const id = stored.sessions[0]?.id;
+
+  const dash = await page.context().newPage();
+  await dash.goto('/dashboard');
+  const row = dash.locator(`tr[data-session="${id}"]`);
+  await expect(row).toBeVisible();
+
+  // Filter: Tab to the entry-URL field, type, Enter. Focus stays in the field as the list reloads.
+  const url = dash.getByLabel('Entry URL contains');
+  await tabTo(dash, url);
+  await dash.keyboard.type('no-such-page');
+  await dash.keyboard.press('Enter');
+  await expect(row).toBeHidden();
+  await expect(url).toBeFocused();
+  await dash.keyboard.press('ControlOrMeta+a');
+  await dash.keyboard.type('e2e=a11y');
+  await dash.keyboard.press('Enter');
+  await expect(row).toBeVisible();
+  await expect(url).toBeFocused();
+
+  // Sort by a column from the keyboard: the header announces the order and keeps focus.
+  const sortBrowser = dash.locator('button[data-sort="browser"]');
+  await tabTo(dash, sortBrowser);
+  await dash.keyboard.press('Enter');
+  await expect(dash.locator('th[aria-sort="descending"] button[data-sort="browser"]')).toBeVisible();
+  await expect(sortBrowser).toBeFocused();
+
+  // Open the session: Tab to its row, Enter.
+  await tabTo(dash, row);
+  await dash.keyboard.press('Enter');
+  await dash.waitForURL(`**/dashboard#/session/${id}`);
+  const replay = dash.locator('.replay-card');
+  await expect(replay).toHaveAttribute('data-replay-state', /playing|finished/);
+  await expect(dash.locator('main')).toBeFocused();
+
+  const toggle = replay.getByRole('button', { name: /^(Play|Pause)$/ });
+  const position = replay.getByRole('slider', { name: 'Replay position' });
+  const shown = replay.locator('.rr-timeline__time').first();
+  const now = async (): Promise<number> => Number(await position.getAttribute('aria-valuenow'));
+
+  // Pause: Tab to the player's button, Space.
+  await tabTo(dash, toggle);
+  if ((await toggle.getAttribute('aria-label')) === 'Pause') await dash.keyboard.press('Space');
+  await expect(toggle).toHaveAccessibleName('Play');
+  const pausedAt = await now();
+  await dash.waitForTimeout(600);
+  expect(await now()).toBe(pausedAt);
+
+  // Seek: Shift+Tab to the timeline, Home to the start, an arrow key forward.
+  await tabTo(dash, position, { back: true });
+  await dash.keyboard.press('Home');
+  await expect(position).toHaveAttribute('aria-valuenow', '0');
+  const atStart = await shown.textContent();
+  await dash.keyboard.press('ArrowRight');
+  await expect.poll(now).toBeGreaterThan(0);
+  await expect(shown).not.toHaveText(atStart ?? '');
+  await expect(toggle).toHaveAccessibleName('Play');
+  await expect(position).toBeFocused();
+  await dash.keyboard.press('Home');
+  await expect(position).toHaveAttribute('aria-valuenow', '0');
+  await expect(shown).toHaveText(atStart ?? '');
+
+  // Play: Tab to the button, Enter; the time shown moves on.
+  await tabTo(dash, toggle);
+  await dash.keyboard.press('Enter');
+  await expect(toggle).toHaveAccessibleName('Pause');
+  await expect.poll(now).toBeGreaterThan(0);
+  await expect(shown).not.toHaveText(atStart ?? '');
+
+  // Back to the list with the keyboard.
+  await tabTo(dash, dash.getByRole('link', { name: '← All sessions' }), { back: true });
+  await dash.keyboard.press('Enter');
+  await expect(row).toBeVisible();
+});

@@ -144,8 +144,8 @@ export function createListView(api: Api, state: ListState, open: (session: Sessi
           if (value) seen[key].add(value);
         }
       }
-      renderToolbar();
-      renderTable(page);
+      keepFocus(toolbar, renderToolbar);
+      keepFocus(tableWrap, () => renderTable(page));
     } catch (error) {
       if (ticket !== loading) return;
       tableWrap.replaceChildren(errorBox(error));
@@ -354,7 +354,11 @@ export function createListView(api: Api, state: ListState, open: (session: Sessi
     ]);
     tr.addEventListener('click', () => open(session));
     tr.addEventListener('keydown', (event) => {
-      if (event.key === 'Enter') open(session);
+      if (event.target !== tr) return;
+      if (event.key === 'Enter' || event.key === ' ') {
+        event.preventDefault();
+        open(session);
+      }
     });
     return tr;
   }
@@ -421,6 +425,30 @@ export function createListView(api: Api, state: ListState, open: (session: Sessi
       return lastPage;
     },
   } as ListView;
+}
+
+const FOCUSABLE = 'input, select, button, [tabindex="0"]';
+
+/**
+ * Re-renders a part of the list without losing the keyboard's place: a filter, a sort button or a row
+ * that had focus has it again afterwards (the same session's row, the same sort key, else the control
+ * at the same position), instead of focus falling back to the page's start.
+ */
+function keepFocus(root: HTMLElement, render: () => void): void {
+  const active = document.activeElement;
+  if (!(active instanceof HTMLElement) || !root.contains(active)) {
+    render();
+    return;
+  }
+  const index = [...root.querySelectorAll(FOCUSABLE)].indexOf(active);
+  const { session, sort } = active.dataset;
+  render();
+  const again =
+    (session ? root.querySelector<HTMLElement>(`tr[data-session="${CSS.escape(session)}"]`) : null) ??
+    (sort ? root.querySelector<HTMLElement>(`button[data-sort="${CSS.escape(sort)}"]`) : null) ??
+    root.querySelectorAll<HTMLElement>(FOCUSABLE)[index] ??
+    null;
+  again?.focus();
 }
 
 function pageFromUrl(url: string | null): number | null {

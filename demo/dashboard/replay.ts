@@ -112,6 +112,9 @@ export function createReplayCard(feed: EventFeed): ReplayCard {
         autoPlay: true,
         skipInactive: true,
         showController: true,
+        // Replaying a recorded focus would move the viewer's own keyboard focus into the frame, away
+        // from the player's controls.
+        triggerFocus: false,
         speedOption: [1, 2, 4, 8],
         // The snippet's custom events get their own colours on the timeline.
         tags: { visit: '#2f7d6d', conversion: '#d9822b', 'web-vital': '#7a5af8', event: '#3b82f6' },
@@ -236,7 +239,10 @@ const PAGE_STEP = 30000;
  * it by 5 ms, which a person cannot notice, so ours takes the key first).
  */
 function labelControls(stage: HTMLElement, player: PlayerHandle, tab: number): void {
-  stage.querySelector('iframe')?.setAttribute('title', `Replay of tab ${tab}`);
+  const frame = stage.querySelector('iframe');
+  frame?.setAttribute('title', `Replay of tab ${tab}`);
+  // The recorded page's links and fields are a picture, not controls: Tab must not wander into them.
+  frame?.setAttribute('inert', '');
   const buttons = stage.querySelectorAll<HTMLButtonElement>('.rr-controller__btns > button');
   const toggle = buttons[0];
   const fullscreen = buttons.length > 1 ? buttons[buttons.length - 1] : undefined;
