@@ -68,7 +68,6 @@ for (const viewport of VIEWPORTS) {
     page,
     api,
     since,
-    baseURL,
   }) => {
     await page.setViewportSize({ width: viewport.width, height: viewport.height });
     const findings: Finding[] = [];
@@ -120,7 +119,6 @@ for (const viewport of VIEWPORTS) {
       await removeDataDir(locked.dataDir);
     }
 
-    expect(baseURL).toBeTruthy();
     expect(checked).toHaveLength(6);
     expect(findings, `axe violations at ${viewport.width}px:\n${report(findings)}`).toEqual([]);
   });
@@ -215,4 +213,50 @@ test('the dashboard is used with the keyboard alone: filter, open a session, pla
   await tabTo(dash, dash.getByRole('link', { name: '← All sessions' }), { back: true });
   await dash.keyboard.press('Enter');
   await expect(row).toBeVisible();
+});
+
+test('with prefers-reduced-motion the shop does not animate and the replay waits for its play button', async ({
+  browser,
+  page,
+  api,
+  since,
+  collector,
+}) => {
+  await recordJourney(page);
+  const stored = await expectStored(api, since, { sessions: 1, visits: 3, conversions: 1 });
+  const id = stored.sessions[0]?.id;
+
+  const transitionOf = (target: Page) =>
+    target
+      .locator('a.card')
+      .first()
+      .evaluate((card) => getComputedStyle(card).transitionDuration);
+  await page.goto('/products.html');
+  await expect(page.locator('a.card').first()).toBeVisible();
+  expect(await transitionOf(page)).not.toMatch(/^0s(, 0s)*$/);
+
+  const still = await browser.newContext({ baseURL: collector.url, reducedMotion: 'reduce' });
+  try {
+    const shop = await still.newPage();
+    await shop.goto('/products.html');
+    await expect(shop.locator('a.card').first()).toBeVisible();
+    expect(await transitionOf(shop)).toMatch(/^0s(, 0s)*$/);
+
+    const dash = await still.newPage();
+    await dash.goto(`/dashboard#/session/${id}`);
+    const replay = dash.locator('.replay-card');
+    await expect(replay).toHaveAttribute('data-replay-state', 'paused');
+    const toggle = replay.getByRole('button', { name: 'Play' });
+    await expect(toggle).toBeVisible();
+    await dash.waitForTimeout(600);
+    await expect(replay.getByRole('slider', { name: 'Replay position' })).toHaveAttribute(
+      'aria-valuenow',
+      '0',
+    );
+    await toggle.press('Enter');
+    await expect(replay.getByRole('button', { name: 'Pause' })).toBeVisible();
+    await expect(replay).toHaveAttribute('data-replay-state', /playing|finished/);
+  } finally {
+    await still.close();
+  }
 });

@@ -103,13 +103,15 @@ export function createReplayCard(feed: EventFeed): ReplayCard {
     const width = Math.max(320, Math.floor(stage.clientWidth || 800));
     const height = Math.round(width * 0.58);
     // The player keeps the array it is given and adds to it: it gets a copy of what is loaded so far.
+    // A replay is motion: for a viewer who asked for less, it waits for the play button.
+    const still = window.matchMedia('(prefers-reduced-motion: reduce)').matches;
     const created = new Player({
       target: stage,
       props: {
         events: entry.events.slice() as unknown as eventWithTime[],
         width,
         height,
-        autoPlay: true,
+        autoPlay: !still,
         skipInactive: true,
         showController: true,
         // Replaying a recorded focus would move the viewer's own keyboard focus into the frame, away
@@ -121,8 +123,13 @@ export function createReplayCard(feed: EventFeed): ReplayCard {
       },
     }) as unknown as PlayerHandle;
     player = created;
-    labelControls(stage, created, entry.tab);
-    setState('playing');
+    labelControls(stage, created, entry.tab, !still);
+    setState(still ? 'paused' : 'playing');
+    created.addEventListener('ui-update-player-state', (detail) => {
+      if (player === created && payloadOf(detail) === 'playing' && element.dataset.replayState === 'paused') {
+        setState('playing');
+      }
+    });
     created.addEventListener('finish', () => {
       if (player !== created) return;
       const tab = feed.tab(current);
@@ -139,6 +146,7 @@ export function createReplayCard(feed: EventFeed): ReplayCard {
       const first = entry.events[0]?.timestamp ?? pendingAt;
       created.goto(Math.max(0, pendingAt - first), true);
       pendingAt = undefined;
+      setState('playing');
     }
   };
 
@@ -238,7 +246,7 @@ const PAGE_STEP = 30000;
  * a slider that the arrow keys, Page Up/Down, Home and End move (the player's own key handler moves
  * it by 5 ms, which a person cannot notice, so ours takes the key first).
  */
-function labelControls(stage: HTMLElement, player: PlayerHandle, tab: number): void {
+function labelControls(stage: HTMLElement, player: PlayerHandle, tab: number, autoPlay: boolean): void {
   const frame = stage.querySelector('iframe');
   frame?.setAttribute('title', `Replay of tab ${tab}`);
   // The recorded page's links and fields are a picture, not controls: Tab must not wander into them.
@@ -258,7 +266,7 @@ function labelControls(stage: HTMLElement, player: PlayerHandle, tab: number): v
   const setPlaying = (playing: boolean): void => {
     toggle?.setAttribute('aria-label', playing ? 'Pause' : 'Play');
   };
-  let playing = true;
+  let playing = autoPlay;
   setPlaying(playing);
   // The player's UI events carry their value as { payload }.
   player.addEventListener('ui-update-player-state', (detail) => {
