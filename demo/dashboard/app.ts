@@ -96,7 +96,11 @@ async function start(): Promise<void> {
     }
     window.scrollTo(0, 0);
   };
-  window.addEventListener('hashchange', route);
+  window.addEventListener('hashchange', () => {
+    route();
+    // The view changed under the keyboard: start it from the new view, not from the old one's control.
+    root.focus({ preventScroll: true });
+  });
   route();
 }
 

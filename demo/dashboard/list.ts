@@ -90,7 +90,7 @@ export function toQuery(state: ListState): SessionQuery {
 }
 
 const COLUMNS: { label: string; key?: SortKey; className?: string }[] = [
-  { label: '', className: 'col-dot' },
+  { label: 'Read', className: 'col-dot' },
   { label: 'Session', key: 'id' },
   { label: 'Started', key: 'created_at' },
   { label: 'Entry page' },
@@ -111,7 +111,8 @@ export interface ListView {
 export function createListView(api: Api, state: ListState, open: (session: SessionRow) => void): ListView {
   const element = h('section', { class: 'list-view' });
   const toolbar = h('form', { class: 'toolbar', 'aria-label': 'Filter sessions' });
-  const summary = h('div', { class: 'list-summary' });
+  // Announced when a filter or a page changes the list.
+  const summary = h('div', { class: 'list-summary', role: 'status' });
   const tableWrap = h('div', { class: 'table-card' });
   const pager = h('nav', { class: 'pager', 'aria-label': 'Pages' });
   element.append(
@@ -143,8 +144,8 @@ export function createListView(api: Api, state: ListState, open: (session: Sessi
           if (value) seen[key].add(value);
         }
       }
-      renderToolbar();
-      renderTable(page);
+      keepFocus(toolbar, renderToolbar);
+      keepFocus(tableWrap, () => renderTable(page));
     } catch (error) {
       if (ticket !== loading) return;
       tableWrap.replaceChildren(errorBox(error));
@@ -296,7 +297,14 @@ export function createListView(api: Api, state: ListState, open: (session: Sessi
       'tr',
       {},
       COLUMNS.map((column) => {
-        if (!column.key) return h('th', { class: column.className }, [column.label]);
+        if (!column.key) {
+          // The read dot's column shows no heading, but a screen reader still says what it holds.
+          const label =
+            column.className === 'col-dot'
+              ? h('span', { class: 'visually-hidden' }, [column.label])
+              : column.label;
+          return h('th', { class: column.className, scope: 'col' }, [label]);
+        }
         const key = column.key;
         const active = state.sortKey === key;
         const button = h('button', { type: 'button', class: 'sort', 'data-sort': key }, [
@@ -310,6 +318,7 @@ export function createListView(api: Api, state: ListState, open: (session: Sessi
           'th',
           {
             class: `${column.className ?? ''} ${active ? 'sorted' : ''}`.trim(),
+            scope: 'col',
             'aria-sort': active ? (state.sortOrder === 'asc' ? 'ascending' : 'descending') : undefined,
           },
           [button],
@@ -321,7 +330,10 @@ export function createListView(api: Api, state: ListState, open: (session: Sessi
   function row(session: SessionRow): HTMLElement {
     const unread = session.read_status !== 'read';
     const tr = h('tr', { class: unread ? 'unread' : '', 'data-session': String(session.id), tabindex: '0' }, [
-      h('td', { class: 'col-dot' }, [h('span', { class: 'unread-dot', title: unread ? 'Unread' : 'Read' })]),
+      h('td', { class: 'col-dot' }, [
+        h('span', { class: 'unread-dot', title: unread ? 'Unread' : 'Read' }),
+        h('span', { class: 'visually-hidden' }, [unread ? 'Unread' : 'Read']),
+      ]),
       h('td', {}, [h('span', { class: 'session-id' }, [`#${session.id}`])]),
       h('td', {}, [
         h('div', {}, [formatDateTime(session.created_at)]),
@@ -342,7 +354,11 @@ export function createListView(api: Api, state: ListState, open: (session: Sessi
     ]);
     tr.addEventListener('click', () => open(session));
     tr.addEventListener('keydown', (event) => {
-      if (event.key === 'Enter') open(session);
+      if (event.target !== tr) return;
+      if (event.key === 'Enter' || event.key === ' ') {
+        event.preventDefault();
+        open(session);
+      }
     });
     return tr;
   }
@@ -409,6 +425,30 @@ export function createListView(api: Api, state: ListState, open: (session: Sessi
       return lastPage;
     },
   } as ListView;
+}
+
+const FOCUSABLE = 'input, select, button, [tabindex="0"]';
+
+/**
+ * Re-renders a part of the list without losing the keyboard's place: a filter, a sort button or a row
+ * that had focus has it again afterwards (the same session's row, the same sort key, else the control
+ * at the same position), instead of focus falling back to the page's start.
+ */
+function keepFocus(root: HTMLElement, render: () => void): void {
+  const active = document.activeElement;
+  if (!(active instanceof HTMLElement) || !root.contains(active)) {
+    render();
+    return;
+  }
+  const index = [...root.querySelectorAll(FOCUSABLE)].indexOf(active);
+  const { session, sort } = active.dataset;
+  render();
+  const again =
+    (session ? root.querySelector<HTMLElement>(`tr[data-session="${CSS.escape(session)}"]`) : null) ??
+    (sort ? root.querySelector<HTMLElement>(`button[data-sort="${CSS.escape(sort)}"]`) : null) ??
+    root.querySelectorAll<HTMLElement>(FOCUSABLE)[index] ??
+    null;
+  again?.focus();
 }
 
 function pageFromUrl(url: string | null): number | null {

@@ -18,6 +18,7 @@ export interface ReplayCard {
 
 interface PlayerHandle {
   goto(timeOffset: number, play?: boolean): void;
+  getMetaData(): { totalTime: number };
   pause(): void;
   addEvent(event: eventWithTime): void;
   getReplayer(): { getCurrentTime(): number };
@@ -102,22 +103,33 @@ export function createReplayCard(feed: EventFeed): ReplayCard {
     const width = Math.max(320, Math.floor(stage.clientWidth || 800));
     const height = Math.round(width * 0.58);
     // The player keeps the array it is given and adds to it: it gets a copy of what is loaded so far.
+    // A replay is motion: for a viewer who asked for less, it waits for the play button.
+    const still = window.matchMedia('(prefers-reduced-motion: reduce)').matches;
     const created = new Player({
       target: stage,
       props: {
         events: entry.events.slice() as unknown as eventWithTime[],
         width,
         height,
-        autoPlay: true,
+        autoPlay: !still,
         skipInactive: true,
         showController: true,
+        // Replaying a recorded focus would move the viewer's own keyboard focus into the frame, away
+        // from the player's controls.
+        triggerFocus: false,
         speedOption: [1, 2, 4, 8],
         // The snippet's custom events get their own colours on the timeline.
         tags: { visit: '#2f7d6d', conversion: '#d9822b', 'web-vital': '#7a5af8', event: '#3b82f6' },
       },
     }) as unknown as PlayerHandle;
     player = created;
-    setState('playing');
+    labelControls(stage, created, entry.tab, !still);
+    setState(still ? 'paused' : 'playing');
+    created.addEventListener('ui-update-player-state', (detail) => {
+      if (player === created && payloadOf(detail) === 'playing' && element.dataset.replayState === 'paused') {
+        setState('playing');
+      }
+    });
     created.addEventListener('finish', () => {
       if (player !== created) return;
       const tab = feed.tab(current);
@@ -134,6 +146,7 @@ export function createReplayCard(feed: EventFeed): ReplayCard {
       const first = entry.events[0]?.timestamp ?? pendingAt;
       created.goto(Math.max(0, pendingAt - first), true);
       pendingAt = undefined;
+      setState('playing');
     }
   };
 
@@ -209,4 +222,99 @@ export function createReplayCard(feed: EventFeed): ReplayCard {
       destroyPlayer();
     },
   };
+}
+
+/** m:ss, as the player's own clock shows time. */
+function clock(ms: number): string {
+  const seconds = Math.max(0, Math.floor(ms / 1000));
+  return `${Math.floor(seconds / 60)}:${String(seconds % 60).padStart(2, '0')}`;
+}
+
+function payloadOf(detail: unknown): unknown {
+  return typeof detail === 'object' && detail !== null
+    ? (detail as { payload?: unknown }).payload
+    : undefined;
+}
+
+/** How far the position slider's keys move the replay, in ms. */
+const STEP = 5000;
+const PAGE_STEP = 30000;
+
+/**
+ * rrweb-player draws icon-only buttons, an unlabelled switch, a frame without a title and a timeline
+ * only a mouse can use. This names them, tells a screen reader whether it plays, and makes the timeline
+ * a slider that the arrow keys, Page Up/Down, Home and End move (the player's own key handler moves
+ * it by 5 ms, which a person cannot notice, so ours takes the key first).
+ */
+function labelControls(stage: HTMLElement, player: PlayerHandle, tab: number, autoPlay: boolean): void {
+  const frame = stage.querySelector('iframe');
+  frame?.setAttribute('title', `Replay of tab ${tab}`);
+  // The recorded page's links and fields are a picture, not controls: Tab must not wander into them.
+  frame?.setAttribute('inert', '');
+  const buttons = stage.querySelectorAll<HTMLButtonElement>('.rr-controller__btns > button');
+  const toggle = buttons[0];
+  const fullscreen = buttons.length > 1 ? buttons[buttons.length - 1] : undefined;
+  fullscreen?.setAttribute('aria-label', 'Full screen');
+  for (const button of buttons) {
+    if (button !== toggle && button !== fullscreen) {
+      button.setAttribute('aria-label', `Speed ${button.textContent?.trim() ?? ''}`);
+    }
+  }
+  stage
+    .querySelector('.rr-controller__btns input[type="checkbox"]')
+    ?.setAttribute('aria-label', 'Skip inactive');
+  const setPlaying = (playing: boolean): void => {
+    toggle?.setAttribute('aria-label', playing ? 'Pause' : 'Play');
+  };
+  let playing = autoPlay;
+  setPlaying(playing);
+  // The player's UI events carry their value as { payload }.
+  player.addEventListener('ui-update-player-state', (detail) => {
+    playing = payloadOf(detail) === 'playing';
+    setPlaying(playing);
+  });
+
+  const progress = stage.querySelector<HTMLElement>('.rr-progress');
+  if (!progress) return;
+  let now = 0;
+  const total = (): number => Math.max(0, player.getMetaData().totalTime);
+  const describePosition = (): void => {
+    progress.setAttribute('aria-valuemax', String(Math.round(total())));
+    progress.setAttribute('aria-valuenow', String(Math.round(now)));
+    progress.setAttribute('aria-valuetext', `${clock(now)} of ${clock(total())}`);
+  };
+  progress.setAttribute('role', 'slider');
+  progress.setAttribute('tabindex', '0');
+  progress.setAttribute('aria-label', 'Replay position');
+  progress.setAttribute('aria-valuemin', '0');
+  describePosition();
+  player.addEventListener('ui-update-current-time', (detail) => {
+    const time = payloadOf(detail);
+    if (typeof time === 'number') now = time;
+    describePosition();
+  });
+  stage.addEventListener(
+    'keydown',
+    (event) => {
+      if (event.target !== progress) return;
+      const moves: Record<string, number> = {
+        ArrowLeft: now - STEP,
+        ArrowDown: now - STEP,
+        ArrowRight: now + STEP,
+        ArrowUp: now + STEP,
+        PageDown: now - PAGE_STEP,
+        PageUp: now + PAGE_STEP,
+        Home: 0,
+        End: total(),
+      };
+      const to = moves[event.key];
+      if (to === undefined) return;
+      event.preventDefault();
+      event.stopPropagation();
+      now = Math.min(total(), Math.max(0, to));
+      player.goto(now, playing);
+      describePosition();
+    },
+    true,
+  );
 }
