@@ -1,4 +1,4 @@
-// The batcher: events waiting to be sent, kept as their JSON text with its UTF-8 byte length, so that
+// The queue: events waiting to be sent, kept as their JSON text with its UTF-8 byte length, so that
 // batch sizes are exact (UTF-8 bytes, not string length), every event is serialized and measured once,
 // and bodies are built by joining.
 
