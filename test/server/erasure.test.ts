@@ -1,73 +1,42 @@
 // Erasure (POST .../sessions/erase) and retention (SPOOR_RETENTION_DAYS) over real HTTP on a real
 // SQLite file, with the Flameup relay wired in: rows are counted in every table before and after.
-import { mkdtempSync, rmSync } from 'node:fs';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createApp, ensureDemoProject } from '../../server/app.js';
-import { type Config, loadConfig } from '../../server/config.js';
-import { createCollectorServer } from '../../server/http/server.js';
 import { createFlameupRelay, type FlameupRelay } from '../../server/relay/relay.js';
 import { createEraser, startRetention } from '../../server/store/retention.js';
-import { openStore, type Project, type Store } from '../../server/store/store.js';
-import { type Answer, answerOf, custom, V1, visit } from './harness.js';
+import { type Answer, type Collector, custom, startCollector, V1, visit } from './harness.js';
 
 const DAY = 86_400_000;
 
-interface Wired {
-  config: Config;
-  store: Store;
-  project: Project;
+interface Wired extends Collector {
   flameup: FlameupRelay;
-  clock: { now: number };
-  post(path: string, body: unknown, headers?: Record<string, string>): Promise<Answer>;
   erase(body: unknown, token?: string): Promise<Answer>;
   /** Records one session: a visit, a conversion, a web vital, a named event, identified as `who`. */
   visitor(who: string): Promise<number>;
   /** Every table's row count, the relay's included. */
   counts(): Record<string, number>;
-  close(): Promise<void>;
 }
 
 let open: Wired | null = null;
 
 async function wired(env: Record<string, string> = {}): Promise<Wired> {
-  const dir = mkdtempSync(join(tmpdir(), 'spoor-erase-'));
-  const config = loadConfig({ SPOOR_DATA: dir, ...env });
-  const store = openStore(config.dbFile);
-  const project = ensureDemoProject(config, store);
-  // Configured but never started: the queued rows stay in the queue, where erasure must find them.
-  const flameup = createFlameupRelay({ db: store.db, durable: () => store.durable() });
-  flameup.configure(project.id, { apiKey: 'fl-key', url: 'http://127.0.0.1:9/track' });
-  const clock = { now: Date.now() };
-  const server: Server = createCollectorServer(
-    createApp({ config, store, flameup, now: () => clock.now }),
-    config.http,
-  );
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const post = async (path: string, body: unknown, headers: Record<string, string> = {}) =>
-    answerOf(
-      await fetch(url + path, {
-        method: 'POST',
-        headers: { 'Content-Type': 'application/json', ...headers },
-        body: JSON.stringify(body),
-      }),
-    );
+  let flameup: FlameupRelay | undefined;
+  const c = await startCollector(env, {
+    // Configured but never started: the queued rows stay in the queue, where erasure must find them.
+    flameup: (store, project) => {
+      flameup = createFlameupRelay({ db: store.db, durable: () => store.durable() });
+      flameup.configure(project.id, { apiKey: 'fl-key', url: 'http://127.0.0.1:9/track' });
+      return flameup;
+    },
+  });
+  const relay = flameup as FlameupRelay;
+  const { store, project, clock, post } = c;
   const w: Wired = {
-    config,
-    store,
-    project,
-    flameup,
-    clock,
-    post,
-    erase: (body, token = config.apiToken) =>
+    ...c,
+    flameup: relay,
+    erase: (body, token = c.config.apiToken) =>
       post(`${V1}/sessions/erase`, body, { Authorization: `Bearer ${token}` }),
     async visitor(who) {
-      const s = await post(`${V1}/session`, { project: project.public_key, url: 'https://shop.test/' });
-      const id = s.body.sessionIdentifier as string;
+      const id = await c.session();
       const t = clock.now;
       const events = [
         visit(`https://shop.test/${who}`, t),
@@ -85,14 +54,7 @@ async function wired(env: Record<string, string> = {}): Promise<Wired> {
       const listed = store.sessionsByExternalId(project.id, who, 100);
       return listed[listed.length - 1] as number;
     },
-    counts: () => ({ ...store.counts(), ...flameup.store.tableCounts() }),
-    async close() {
-      server.closeAllConnections();
-      await new Promise<void>((r) => server.close(() => r()));
-      await flameup.stop();
-      await store.close();
-      rmSync(dir, { recursive: true, force: true });
-    },
+    counts: () => ({ ...store.counts(), ...relay.store.tableCounts() }),
   };
   open = w;
   return w;

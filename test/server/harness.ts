@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { createApp, ensureDemoProject } from '../../server/app.js';
 import { type Config, loadConfig } from '../../server/config.js';
 import { createCollectorServer } from '../../server/http/server.js';
+import type { FlameupRelay } from '../../server/relay/relay.js';
 import { openStore, type Project, type Store, type StoreOptions } from '../../server/store/store.js';
 
 export const V1 = '/api/services/analytics/v1';
@@ -49,7 +50,13 @@ export async function answerOf(res: Response): Promise<Answer> {
 
 export async function startCollector(
   env: Record<string, string> = {},
-  opts: { rootDir?: string; startAt?: number; store?: StoreOptions } = {},
+  opts: {
+    rootDir?: string;
+    startAt?: number;
+    store?: StoreOptions;
+    /** A Flameup relay wired into /track, as main.ts wires one; stopped on close. */
+    flameup?: (store: Store, project: Project) => FlameupRelay;
+  } = {},
 ): Promise<Collector> {
   const dir = mkdtempSync(join(tmpdir(), 'spoor-test-'));
   const config = loadConfig({ SPOOR_DATA: dir, ...env }, opts.rootDir);
@@ -57,9 +64,16 @@ export async function startCollector(
   const project = ensureDemoProject(config, store);
   const clock = { now: opts.startAt ?? Date.now() };
   const errors: unknown[] = [];
+  const flameup = opts.flameup?.(store, project);
   // The server main.ts runs, with the same timeouts and connection cap (env overrides them per test).
   const server: Server = createCollectorServer(
-    createApp({ config, store, now: () => clock.now, logError: (_m, e) => errors.push(e) }),
+    createApp({
+      config,
+      store,
+      now: () => clock.now,
+      logError: (_m, e) => errors.push(e),
+      ...(flameup ? { flameup } : {}),
+    }),
     config.http,
   );
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -101,6 +115,7 @@ export async function startCollector(
     async close() {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      await flameup?.stop();
       await store.close();
       rmSync(dir, { recursive: true, force: true });
     },
