@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import type { ConversionRow, VisitRow as WireVisitRow } from '../../src/wire.js';
+import type { ConversionRow, NamedEventRow, VisitRow as WireVisitRow } from '../../src/wire.js';
 import type { BatchSummary } from '../ingest/check.js';
 import type { InteractionSummary } from '../lib/irregular.js';
 import { startCheckpointer } from './checkpointer.js';
@@ -318,16 +318,8 @@ export interface EventBatch extends BatchKey {
   bytes: number;
 }
 
-export interface NamedEventRow {
-  id: number;
-  tab: number;
-  visit_id: number | null;
-  name: string;
-  parameters: unknown;
-  /** The event's own time (ms, client clock). */
-  timestamp: number;
-  created_at: string;
-}
+/** A named event as get-events answers it (docs/contract.md, "Session events"). */
+export type { NamedEventRow };
 
 /** Stored parameters are JSON text; rows written before their size was bounded may be cut short. */
 function parseParameters(text: string | null): unknown {
