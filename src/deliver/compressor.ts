@@ -4,8 +4,11 @@
 // Which worker (docs/contract.md, "Compression"):
 // - a same-origin worker file (spoor.worker.min.js beside the snippet) when the snippet is served from
 //   the page's own origin: a strict `script-src 'self'` (README, Content-Security-Policy) allows it;
-// - else a `blob:` worker made from workerMain's source, where the page's CSP allows `blob:` workers;
-// - else, or when the worker fails at any point (a CSP refusal, a 404, an error), the main thread, from
+// - a `blob:` worker made from workerMain's source when the snippet comes from another origin (a CDN),
+//   whose worker file the browser would refuse: a CSP that allows the snippet's origin must then allow
+//   `worker-src blob:` too, or the page sets `worker: false` (a refused worker is logged by the browser);
+// - none without a file (the npm build, bundled into an app whose CSP it cannot know): main thread;
+// - and the main thread whenever the worker fails (a CSP refusal, a 404, an error, no answer), from
 //   then on, for the page's life. A body the failed worker held is compressed again on the main thread.
 
 import type { Compressed, Compressor } from './compress';
@@ -65,8 +68,8 @@ export async function gzipHere(text: string): Promise<Compressed | null> {
 export const mainThreadCompressor: Compressor = { gzip: gzipHere };
 
 /** Where a worker comes from: the file when it is same-origin, else a blob: URL of workerMain. */
-function spawn(fileUrl: string | undefined): Worker {
-  if (fileUrl && new URL(fileUrl, location.href).origin === location.origin) return new Worker(fileUrl);
+function spawn(fileUrl: string): Worker {
+  if (new URL(fileUrl, location.href).origin === location.origin) return new Worker(fileUrl);
   const url = URL.createObjectURL(new Blob([`(${workerMain})()`], { type: 'text/javascript' }));
   try {
     return new Worker(url);
@@ -88,7 +91,7 @@ export function startCompressor(
   if (typeof CompressionStream !== 'function') return mainThreadCompressor;
   let worker: Worker | undefined;
   try {
-    if (useWorker && typeof Worker === 'function') worker = spawn(fileUrl);
+    if (fileUrl && useWorker && typeof Worker === 'function') worker = spawn(fileUrl);
   } catch {
     // A CSP without blob: workers throws here (Chromium); the main thread compresses.
   }

@@ -33,6 +33,7 @@ function fakeWorker(behaviour: Behaviour) {
   return { FakeWorker, made };
 }
 
+const cdn = 'https://cdn.example/spoor.worker.min.js';
 const text = JSON.stringify({ events: Array.from({ length: 300 }, (_, i) => ({ i, t: 'é😀' })) });
 
 describe('compressor', () => {
@@ -57,7 +58,7 @@ describe('compressor', () => {
   it('makes a blob: worker when the snippet comes from another origin', () => {
     const { FakeWorker, made } = fakeWorker('answer');
     vi.stubGlobal('Worker', FakeWorker);
-    startCompressor('https://cdn.example/spoor.worker.min.js');
+    startCompressor(cdn);
     expect(made).toHaveLength(1);
     expect(made[0]).toMatch(/^blob:/);
   });
@@ -66,7 +67,7 @@ describe('compressor', () => {
     const { FakeWorker } = fakeWorker('throw');
     vi.stubGlobal('Worker', FakeWorker);
     const modes: string[] = [];
-    const compressor = startCompressor(undefined, true, (mode) => modes.push(mode));
+    const compressor = startCompressor(cdn, true, (mode) => modes.push(mode));
     expect(modes).toEqual(['main']);
     expect(await bodyText((await compressor.gzip(text))?.bytes as BodyInit)).toEqual({ text, gzipped: true });
   });
@@ -75,7 +76,7 @@ describe('compressor', () => {
     const { FakeWorker } = fakeWorker('error');
     vi.stubGlobal('Worker', FakeWorker);
     const modes: string[] = [];
-    const compressor = startCompressor(undefined, true, (mode) => modes.push(mode));
+    const compressor = startCompressor(cdn, true, (mode) => modes.push(mode));
     const zipped = await compressor.gzip(text);
     expect(modes).toEqual(['worker', 'main']);
     expect(await bodyText(zipped?.bytes as BodyInit)).toEqual({ text, gzipped: true });
@@ -85,11 +86,20 @@ describe('compressor', () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
     const { FakeWorker } = fakeWorker('silent');
     vi.stubGlobal('Worker', FakeWorker);
-    const compressor = startCompressor();
+    const compressor = startCompressor(cdn);
     const pending = compressor.gzip(text);
     await vi.advanceTimersByTimeAsync(WORKER_TIMEOUT_MS);
     vi.useRealTimers();
     expect(await bodyText((await pending)?.bytes as BodyInit)).toEqual({ text, gzipped: true });
+  });
+
+  it('never tries a worker without a worker file (the npm build), nor with worker: false', async () => {
+    const { FakeWorker, made } = fakeWorker('answer');
+    vi.stubGlobal('Worker', FakeWorker);
+    const modes: string[] = [];
+    await startCompressor(undefined, true, (mode) => modes.push(mode)).gzip(text);
+    expect(made).toHaveLength(0);
+    expect(modes).toEqual(['main']);
   });
 
   it('never tries a worker with worker: false', async () => {
