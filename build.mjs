@@ -39,11 +39,14 @@ const budgets = [
   { match: /^spoor\.recorder\.min\.js$/, gzip: 'recorder', why: '@rrweb/record alone + 10%' },
   { match: /^spoor\.vitals\.min\.js$/, gzip: 3 * 1024, why: 'web-vitals and our reporting' },
   { match: /^spoor\.flameup\.min\.js$/, gzip: FLAMEUP_BUDGET, why: 'Flameup direct mode, loaded if set' },
+  { match: /^spoor\.compress\.min\.js$/, gzip: 1024, why: 'gzip in a worker or here, loaded to compress' },
+  { match: /^spoor\.worker\.min\.js$/, gzip: 512, why: 'the same-origin compression worker' },
   { match: /^index\.js$/, gzip: 6 * 1024, why: 'npm entry + its static chunks: the bootstrap' },
   { match: /^chunks\/tracker-.*\.js$/, gzip: CORE_BUDGET, why: 'npm core chunk, loaded once tracked' },
   { match: /^chunks\/recorder-.*\.js$/, gzip: 'recorder', why: '@rrweb/record alone + 10%' },
   { match: /^chunks\/vitals-.*\.js$/, gzip: 3 * 1024, why: 'npm vitals chunk' },
   { match: /^chunks\/flameup-.*\.js$/, gzip: FLAMEUP_BUDGET, why: 'npm Flameup chunk' },
+  { match: /^chunks\/compressor-.*\.js$/, gzip: 1024, why: 'npm compressor chunk' },
   { match: /^chunks\/chunk-.*\.js$/, gzip: 4 * 1024, why: 'npm shared chunk' },
   { match: /\.d\.ts$/, gzip: 4 * 1024, why: 'type declarations' },
 ];
@@ -76,7 +79,7 @@ async function main() {
   });
   const referenceGzip = gz(reference.outputFiles[0].contents);
 
-  const [, , , , , npm] = await Promise.all([
+  const [, , , , , , , npm] = await Promise.all([
     build({
       ...browser,
       ...mangled,
@@ -113,6 +116,22 @@ async function main() {
       ...mangled,
       entryPoints: ['src/entry/flameup.ts'],
       outfile: `${dist}/spoor.flameup.min.js`,
+      format: 'iife',
+      minify: true,
+    }),
+    build({
+      ...browser,
+      ...mangled,
+      entryPoints: ['src/entry/compress.ts'],
+      outfile: `${dist}/spoor.compress.min.js`,
+      format: 'iife',
+      minify: true,
+    }),
+    build({
+      ...browser,
+      ...mangled,
+      entryPoints: ['src/entry/worker.ts'],
+      outfile: `${dist}/spoor.worker.min.js`,
       format: 'iife',
       minify: true,
     }),

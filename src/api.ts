@@ -4,6 +4,7 @@
 // import them without importing each other, and importing them costs the first file nothing.
 
 import type { Config } from './config';
+import type { Compressor } from './deliver/compress';
 import type { Outbox } from './deliver/outbox';
 import type { Flameup, FlameupOptions } from './flameup/flameup';
 import type { Boundary } from './lib/boundary';
@@ -41,6 +42,9 @@ export interface Loaders {
   recorder: () => Promise<StartRecorder>;
   vitals: () => Promise<StartVitals>;
   flameup: () => Promise<StartFlameup>;
+  /** The gzip compressor (deliver/compressor.ts), in a worker when `worker` is true and the page allows
+   *  one. Optional: without it bodies go uncompressed. */
+  compressor?: (worker: boolean) => Promise<Compressor>;
 }
 
 /** What the core touches in the browser; tests pass fakes. */

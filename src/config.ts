@@ -21,12 +21,17 @@ export interface Options {
   /** Milliseconds between two flushes of the pending batch.
    * @default 5000 */
   flushInterval?: number;
-  /** A batch is sent as soon as its serialized JSON reaches this many bytes.
-   * @default 50000 */
+  /** A batch is sent as soon as its size on the wire reaches this many bytes: gzip bytes when
+   * compressing (estimated from the last batch's ratio), else its JSON. Its JSON stays within 1 MB.
+   * @default 100000 */
   maxBatchBytes?: number;
   /** Gzip bodies over 1 KB with `CompressionStream` when the browser has it.
    * @default true */
   compress?: boolean;
+  /** Compress in a worker where the page allows one (a same-origin `spoor.worker.min.js`, else a
+   * `blob:` worker), else on the main thread. `false`: always on the main thread.
+   * @default true */
+  worker?: boolean;
   /** `text/plain` needs no CORS preflight; `application/json` sends uncompressed JSON with that header.
    * @default 'text/plain' */
   contentType?: 'text/plain' | 'application/json';
@@ -108,8 +113,9 @@ export type Config = Required<Omit<Options, 'sessionIdentifier' | 'onError' | 'o
 export const DEFAULTS: Omit<Config, 'endpoint'> = {
   project: '',
   flushInterval: 5000,
-  maxBatchBytes: 50000,
+  maxBatchBytes: 100000,
   compress: true,
+  worker: true,
   contentType: 'text/plain',
   record: true,
   mask: '',

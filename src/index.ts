@@ -25,6 +25,9 @@ export function init(options: Options): Tracker {
         recorder: () => import('./observe/recorder').then((module) => module.startRecorder),
         vitals: () => import('./observe/vitals').then((module) => module.startVitals),
         flameup: () => import('./flameup/flameup').then((module) => module.startFlameup),
+        // No worker file in a bundle, and a blob: worker would be refused (and reported) by a strict
+        // CSP this package cannot see: gzip on the main thread.
+        compressor: () => import('./deliver/compressor').then((module) => module.startCompressor()),
       }),
     );
   } catch (error) {

@@ -10,6 +10,7 @@ import type { Config } from './config';
 import { backoffDelay } from './deliver/backoff';
 import { type Batcher, createBatcher } from './deliver/batcher';
 import { createRateLimit } from './deliver/budget';
+import type { Compressor } from './deliver/compress';
 import { createDelivery, type Delivery } from './deliver/delivery';
 import { createOutbox } from './deliver/outbox';
 import { createTransport } from './deliver/transport';
@@ -173,14 +174,16 @@ export function createTracker(config: Config, context: Context): Tracker {
       state();
       return;
     }
+    const transport = createTransport({
+      url: `${config.endpoint}/services/analytics/v1/track`,
+      contentType: config.contentType,
+      compress: config.compress,
+      fetch: env.fetch,
+      sendBeacon: env.sendBeacon,
+      compressor: loaders.compressor && (() => loaders.compressor?.(config.worker) as Promise<Compressor>),
+    });
     const delivery = createDelivery({
-      transport: createTransport({
-        url: `${config.endpoint}/services/analytics/v1/track`,
-        contentType: config.contentType,
-        compress: config.compress,
-        fetch: env.fetch,
-        sendBeacon: env.sendBeacon,
-      }),
+      transport,
       outbox,
       rate: createRateLimit(now),
       debug,
@@ -192,7 +195,17 @@ export function createTracker(config: Config, context: Context): Tracker {
       random: env.random,
     });
     const timer = startTimer(win);
-    const batcher = createBatcher(config, { session, timer, delivery, debug, report, now, userAgent });
+    const batcher = createBatcher(config, {
+      session,
+      timer,
+      delivery,
+      debug,
+      report,
+      now,
+      userAgent,
+      // Batches are sized by their bytes on the wire: gzip, estimated at the last body's ratio.
+      ratio: transport.ratio,
+    });
     const stops: Stop[] = [batcher.stop];
     const current: Running = { session, delivery, batcher, timer, stops };
     running = current;

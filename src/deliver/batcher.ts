@@ -2,12 +2,14 @@
 // batch never spans two visits nor two identifiers. It knows nothing of the page; the tracker tells it
 // when an identifier arrives, when a visit ends and when the page goes away.
 //
-// When events leave:
-// - at the flush interval, when there are any; with none, the timer's progress alone at most once a
-//   minute, and never an unchanged timer, so an idle page is silent (the timer stands still while the
-//   page is hidden or unfocused);
-// - at once when the queue reaches maxBatchBytes, the events past what fits in one body staying for
-//   the next batch;
+// When events leave (docs/contract.md, "Batches and requests"):
+// - at the flush interval, when there are any, unless a full batch left less than an interval ago: one
+//   request per interval while the page is busy, plus one per full batch; with no events, the timer's
+//   progress alone at most once a minute, and never an unchanged timer, so an idle page is silent (the
+//   timer stands still while the page is hidden or unfocused);
+// - at once when the queue is full: its size on the wire (gzip, estimated from the JSON's length and
+//   the ratio of the last compressed body) reaches maxBatchBytes, or its JSON reaches MAX_RAW_BYTES; the
+//   events past what fits in one body stay for the next batch;
 // - at a visit boundary or a session renewal, and at page hide and stop with whatever they have;
 // - only once an identifier is held, except at page hide and stop: then without one (NO_IDENTIFIER),
 //   kept in the outbox for the next page load to fill in.
@@ -23,6 +25,10 @@ import { KEEPALIVE_BUDGET } from './transport';
  * events, on visits and on page hide otherwise, so an idle tab stays silent. */
 export const TIMER_ONLY_EVERY = 60_000;
 
+/** A batch's JSON never grows past this, however well it compresses: each gzip call stays a few
+ *  milliseconds, and far within the collector's 8 MiB (docs/contract.md, "Limits"). */
+export const MAX_RAW_BYTES = 1_000_000;
+
 export interface BatcherOptions {
   /** The session: the identifier held now, if any, and one to wait for. */
   session: { current(): string | undefined; acquire(): Promise<unknown> };
@@ -33,9 +39,12 @@ export interface BatcherOptions {
   report: ReportError;
   now: () => number;
   userAgent: string;
+  /** Bytes on the wire per byte of JSON (the transport's last compressed body); 1 when not given. */
+  ratio?: () => number;
 }
 
-/** The options that set batch sizes and pace: `maxBatchBytes` and `flushInterval` (config.ts). */
+/** The options that set batch sizes and pace: `maxBatchBytes` (on the wire) and `flushInterval`
+ *  (config.ts). */
 export interface BatchLimits {
   maxBatchBytes: number;
   flushInterval: number;
@@ -62,8 +71,11 @@ export interface Batcher {
 }
 
 export function createBatcher(limits: BatchLimits, opts: BatcherOptions): Batcher {
-  const { maxBatchBytes } = limits;
   const { session, timer, delivery, debug, now, userAgent } = opts;
+  const ratio = opts.ratio ?? (() => 1);
+  /** The JSON bytes at which a batch is full: maxBatchBytes on the wire, at the current ratio. */
+  const maxBatchBytes = () =>
+    Math.min(MAX_RAW_BYTES, Math.max(1, Math.floor(limits.maxBatchBytes / ratio())));
   // Events not yet cut into a batch.
   const queue = createQueue(maxBatchBytes);
   // Cut segments (one per visit at most) waiting for an identifier to become batches.
@@ -72,6 +84,8 @@ export function createBatcher(limits: BatchLimits, opts: BatcherOptions): Batche
   let lastTimer = 0;
   // When a segment was last cut, for TIMER_ONLY_EVERY.
   let lastCut = now();
+  // When a full batch last left: the next interval's flush waits a whole interval after it.
+  let fullAt = Number.NEGATIVE_INFINITY;
   // Settles once every batch handed to the delivery so far has settled: a flush() must also wait for
   // the batches another caller (the identifier's arrival, a visit) cut just before it.
   let sent: Promise<unknown> = Promise.resolve();
@@ -86,14 +100,18 @@ export function createBatcher(limits: BatchLimits, opts: BatcherOptions): Batche
    * `tick`: called by the flush interval, which cuts the timer's progress alone only once a minute.
    */
   const take = (full?: boolean, tick?: boolean) => {
+    // A full batch left less than an interval ago: this interval's events wait for the next one.
+    if (tick && now() - fullAt < limits.flushInterval) return;
     let items = queue.take();
     const seconds = timer.seconds();
     if (full) {
+      fullAt = now();
+      const limit = maxBatchBytes();
       const overhead = byteLength(buildBody(session.current() ?? '', seconds, [], userAgent));
-      const runs = splitByBytes(items, maxBatchBytes, overhead);
+      const runs = splitByBytes(items, limit, overhead);
       const rest = runs.length > 1 ? runs[runs.length - 1] : undefined;
       // An event too big for any batch alone leaves now, on its own.
-      if (rest && bodyBytes(overhead, rest) < maxBatchBytes) {
+      if (rest && bodyBytes(overhead, rest) < limit) {
         queue.restore(rest);
         items = items.slice(0, items.length - rest.length);
       }
@@ -133,7 +151,8 @@ export function createBatcher(limits: BatchLimits, opts: BatcherOptions): Batche
   };
 
   const send = () => {
-    if (!stopped) sent = Promise.all([sent, ...batches(maxBatchBytes).map((batch) => delivery.send(batch))]);
+    if (!stopped)
+      sent = Promise.all([sent, ...batches(maxBatchBytes()).map((batch) => delivery.send(batch))]);
   };
 
   /** `full` and `tick`: see take. */
@@ -169,11 +188,11 @@ export function createBatcher(limits: BatchLimits, opts: BatcherOptions): Batche
     },
     hide() {
       take();
-      delivery.hide(batches(Math.min(maxBatchBytes, KEEPALIVE_BUDGET), true));
+      delivery.hide(batches(Math.min(maxBatchBytes(), KEEPALIVE_BUDGET), true));
     },
     finish() {
       take();
-      return Promise.all(batches(maxBatchBytes, true).map((batch) => delivery.send(batch)));
+      return Promise.all(batches(maxBatchBytes(), true).map((batch) => delivery.send(batch)));
     },
     stop() {
       stopped = true;

@@ -2,6 +2,8 @@
 // delivered now (network error, 5xx, 429, page hidden before the answer) is kept in the outbox with its
 // body unchanged and sent again on the next flush, on `online` and at the next page load; a 413 splits
 // the batch, a 422 on the identifier resends it once under a new one, other 4xx drop it with a reason.
+// A batch delivered at its first try never touches the outbox: the outbox is for what was not, and for
+// everything still unanswered when the page goes away (hide() copies it there before anything else).
 
 import type { Debug } from '../lib/debug';
 import { randomId } from '../lib/random';
@@ -10,7 +12,7 @@ import { backoffDelay, classify } from './backoff';
 import type { RateLimit } from './budget';
 import type { Outbox, OutboxBatch } from './outbox';
 import { buildBody, byteLength, NO_IDENTIFIER } from './queue';
-import type { Transport } from './transport';
+import type { Payload, Transport } from './transport';
 
 /** A batch: `body` is fixed at its first attempt, so a retry is byte-identical and the collector
  * recognises it (CONTRACT / interfaces: duplicates are detected by body hash). */
@@ -22,6 +24,8 @@ export interface Batch extends OutboxBatch {
   stored?: boolean;
   /** Already resent once under a freshly minted identifier. */
   reminted?: boolean;
+  /** What its request in flight carries (JSON or gzip), to send again at page hide. */
+  wire?: Payload | undefined;
 }
 
 export interface Delivery {
@@ -65,6 +69,10 @@ interface Parsed {
 /** A flush tries a batch waiting out its backoff only this long after its last attempt: no more often
  *  than a page sends at the default flushInterval, whatever the page's own flush rate. */
 const PROBE_GAP_MS = 5_000;
+/** A tab whose own sends succeed looks for batches other tabs left in the shared outbox at most this
+ *  often (and at load, `pageshow` and `online`): not once per batch, which cost an IndexedDB
+ *  transaction after every request. */
+export const SHARED_CHECK_MS = 60_000;
 
 // Counter behind Batch.seq.
 let nextSeq = 1;
@@ -123,8 +131,8 @@ export function createDelivery(opts: DeliveryOptions): Delivery {
   // The pending drain timer.
   let timer: ReturnType<typeof setTimeout> | undefined;
   let stopped = false;
-  // The batch whose request is in flight on the chain.
-  let current: Batch | undefined;
+  // When this tab last read the shared outbox.
+  let checkedAt = now();
 
   const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
   const enqueue = <T>(task: () => Promise<T>): Promise<void> => {
@@ -157,19 +165,15 @@ export function createDelivery(opts: DeliveryOptions): Delivery {
     }
     rate.take();
     const shown = { id: batch.seq, events: batch.events, rawBytes: batch.bytes };
-    // In flight only once its request has started: a batch still being compressed when the page goes
-    // away is sent by hide() itself, or it would be lost with the page (the collector stores a
-    // repeated body once).
-    const { status, retryAfter, limit, remaining, errors, error, ...how } = await transport.send(
-      batch.body,
-      batch.bytes,
-      hiding,
-      hiding
-        ? undefined
-        : () => {
-            current = batch;
-          },
-    );
+    // `wire` is set once its request has started: hide() sends that payload again, or the JSON of a
+    // batch still being compressed (the collector stores a repeated body once).
+    const wire = batch.wire;
+    const { status, retryAfter, limit, remaining, errors, error, ...how } = hiding
+      ? await transport.sendNow(wire ?? batch.body)
+      : await transport.send(batch.body, batch.bytes, (payload) => {
+          batch.wire = payload;
+        });
+    if (!hiding) batch.wire = undefined;
     debug.emit({ kind: 'batch', phase: 'sent', ...shown, ...how });
     rate.update(limit, remaining);
     const tries = attempts.get(batch.id) ?? 0;
@@ -229,7 +233,6 @@ export function createDelivery(opts: DeliveryOptions): Delivery {
         return false;
       }
       const verdict = await attempt(batch, false);
-      current = undefined;
       lastTried.set(batch.id, now());
       if (verdict.kind === 'retry') return keep(work, verdict.delayMs);
       if (verdict.kind === 'remint' && !batch.reminted && parse(batch.body)) {
@@ -286,6 +289,7 @@ export function createDelivery(opts: DeliveryOptions): Delivery {
   };
 
   const drainNow = async (probe = false) => {
+    checkedAt = now();
     const finished = await outbox.withLock(async () => {
       const kept: Batch[] = [];
       // Whether a batch waits for an identifier: it and everything after it stay, in order.
@@ -331,10 +335,11 @@ export function createDelivery(opts: DeliveryOptions): Delivery {
           batch.stored = true;
           queued.delete(batch);
           await drainNow(true);
-        } else if ((await process([batch])) && (await outbox.size()).batches > 0) {
+        } else if ((await process([batch])) && now() - checkedAt >= SHARED_CHECK_MS) {
           // The outbox is shared: a tab that left during a Retry-After left its batches there, and only a
           // tab that still runs can send them before the next page load, even one whose own sends succeed.
-          await drainNow();
+          checkedAt = now();
+          if ((await outbox.size()).batches > 0) await drainNow();
         }
         queued.delete(batch);
       });
@@ -357,7 +362,10 @@ export function createDelivery(opts: DeliveryOptions): Delivery {
         if (!batch.stored) outbox.keepNow(copy);
         const keeping = batch.stored ? Promise.resolve() : outbox.put(copy);
         batch.stored = true;
-        if (paused || batch === current || unidentified(batch)) continue;
+        // The batch in flight goes again too, as its request carried it (gzip, usually within the
+        // keepalive budget): that request is a plain fetch, which the browser cancels with the page.
+        // The collector stores a repeated body once.
+        if (paused || unidentified(batch)) continue;
         void attempt(batch, true).then(async (verdict) => {
           if (verdict.kind === 'done') {
             await keeping;

@@ -1,7 +1,12 @@
 // Puts one body on the wire and reports what came back; knows nothing about batches or rrweb
 // (STYLE.md 3). Never throws: a failure is an answer without a status.
+//
+// Ordinary sends are plain fetch, gzip when the body is worth it. `keepalive` and `sendBeacon` are for
+// the page that is going away only: all keepalive requests and beacons of a page share one 64 KiB quota
+// (docs/contract.md, "Keepalive quota"), and a keepalive request costs the browser more to start.
 
-import { COMPRESS_MIN_BYTES, gzip } from './compress';
+import { byteLength } from '../lib/bytes';
+import { COMPRESS_MIN_BYTES, type Compressor } from './compress';
 
 export interface Answer {
   /** HTTP status; undefined after a network error, or for a beacon, whose fate is unknown. */
@@ -17,18 +22,33 @@ export interface Answer {
   error?: string;
 }
 
+/** What goes on the wire: the JSON text, or its gzip bytes. */
+export type Payload = string | Uint8Array;
+
 export interface Transport {
-  /** Sends body (rawBytes long). `hiding`: the page is going away, so start the request synchronously.
-   * `started` is called when the request is really on its way: compressing comes first and takes a
-   * few tasks, and a page that goes away meanwhile must send the body itself. */
-  send(body: string, rawBytes: number, hiding: boolean, started?: () => void): Promise<Answer>;
+  /** Sends body (rawBytes long) with a plain fetch, gzip when it pays. `started` is called with the
+   * payload when the request is really on its way: compressing comes first and takes a few tasks, and a
+   * page that goes away meanwhile must send the body itself. */
+  send(body: string, rawBytes: number, started?: (payload: Payload) => void): Promise<Answer>;
+  /** The page is going away: starts the request synchronously, keepalive while the page's quota has
+   * room, else a beacon, else a plain fetch (which the browser may cancel with the page). `payload` is
+   * the JSON text or gzip bytes already made (a request in flight sent again). A keepalive body is
+   * never over KEEPALIVE_BUDGET: JSON is measured to the byte here. */
+  sendNow(payload: Payload): Promise<Answer>;
   /** Keepalive bytes whose answers have not been read yet. */
   keepaliveInFlight(): number;
+  /** Bytes on the wire per byte of JSON, as the last compressed body came out (1 without compression):
+   * what a batch's size on the wire is estimated from before it is compressed. */
+  ratio(): number;
 }
 
 /** All keepalive requests and beacons of a page share one 64 KiB quota (fetch spec, "keepalive");
  * 60 KB leaves room for headers. */
 export const KEEPALIVE_BUDGET = 60000;
+
+/** The ratio assumed before the first body is compressed: rrweb's JSON in batches of a few hundred KB
+ *  gzips to about an eighth (bench, "Bytes on the wire"). */
+export const FIRST_RATIO = 1 / 8;
 
 export interface TransportOptions {
   url: string;
@@ -36,6 +56,9 @@ export interface TransportOptions {
   compress: boolean;
   fetch: typeof fetch;
   sendBeacon?: ((url: string, data: BodyInit) => boolean) | undefined;
+  /** Loads the compressor (compressor.ts, a lazily loaded file), once, when the first body is worth
+   *  compressing. Without it, or when it fails to load, bodies go uncompressed. */
+  compressor?: (() => Promise<Compressor>) | undefined;
 }
 
 const header = (response: Response, name: string): number | undefined => {
@@ -46,18 +69,21 @@ const header = (response: Response, name: string): number | undefined => {
 export function createTransport(opts: TransportOptions): Transport {
   // Bytes of keepalive requests sent and not yet fully answered.
   let inFlight = 0;
+  const load = opts.compress && opts.contentType === 'text/plain' ? opts.compressor : undefined;
+  let compressor: Promise<Compressor | undefined> | undefined;
+  let ratio = load && typeof CompressionStream === 'function' ? FIRST_RATIO : 1;
 
   const post = async (
-    payload: string | Uint8Array,
+    payload: Payload,
     sentBytes: number,
-    compressed: boolean,
     keepalive: boolean,
-    started?: () => void,
+    started?: (payload: Payload) => void,
   ): Promise<Answer> => {
+    const compressed = typeof payload !== 'string';
     const base = { transport: keepalive ? 'keepalive' : 'fetch', sentBytes, compressed } as const;
     if (keepalive) inFlight += sentBytes;
     try {
-      started?.();
+      started?.(payload);
       const response = await opts.fetch(opts.url, {
         method: 'POST',
         // text/plain and no Content-Encoding keep the request CORS-simple: no preflight. The collector
@@ -97,33 +123,40 @@ export function createTransport(opts: TransportOptions): Transport {
 
   return {
     keepaliveInFlight: () => inFlight,
-    async send(body, rawBytes, hiding, started) {
-      const fits = inFlight + rawBytes <= KEEPALIVE_BUDGET;
-      if (hiding) {
-        // No await before the request starts: the page may be gone after this task.
-        if (fits) {
-          const answer = await post(body, rawBytes, false, true);
-          if (answer.status !== undefined || !opts.sendBeacon) return answer;
-        }
-        try {
-          if (opts.sendBeacon?.(opts.url, body)) {
-            return { transport: 'beacon', sentBytes: rawBytes, compressed: false, retryAfter: null };
-          }
-        } catch {
-          // Fall through to a plain fetch, which may be cancelled; the outbox keeps a copy.
-        }
-        return post(body, rawBytes, false, false);
+    ratio: () => ratio,
+    async sendNow(payload) {
+      const bytes = typeof payload === 'string' ? byteLength(payload) : payload.length;
+      // No await before the request starts: the page may be gone after this task.
+      if (inFlight + bytes <= KEEPALIVE_BUDGET) {
+        const answer = await post(payload, bytes, true);
+        if (answer.status !== undefined || !opts.sendBeacon) return answer;
       }
-      let payload: string | Uint8Array = body;
-      let size = rawBytes;
-      if (opts.compress && opts.contentType === 'text/plain' && rawBytes > COMPRESS_MIN_BYTES) {
-        const zipped = await gzip(body);
-        if (zipped) {
-          payload = zipped;
-          size = zipped.length;
+      try {
+        if (opts.sendBeacon?.(opts.url, payload as BodyInit)) {
+          return {
+            transport: 'beacon',
+            sentBytes: bytes,
+            compressed: typeof payload !== 'string',
+            retryAfter: null,
+          };
         }
+      } catch {
+        // Fall through to a plain fetch, which may be cancelled; the outbox keeps a copy.
       }
-      return post(payload, size, payload !== body, inFlight + size <= KEEPALIVE_BUDGET, started);
+      return post(payload, bytes, false);
+    },
+    async send(body, rawBytes, started) {
+      let payload: Payload = body;
+      if (load && rawBytes > COMPRESS_MIN_BYTES) {
+        compressor ??= load().catch(() => undefined);
+        const zipped = await (await compressor)?.gzip(body);
+        // Measured on the exact UTF-8 length the compressor saw, not the estimate.
+        ratio = zipped
+          ? Math.min(1, Math.max(1 / 50, zipped.bytes.length / Math.max(1, zipped.rawBytes)))
+          : 1;
+        if (zipped) payload = zipped.bytes;
+      }
+      return post(payload, typeof payload === 'string' ? rawBytes : payload.length, false, started);
     },
   };
 }

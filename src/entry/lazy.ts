@@ -8,6 +8,7 @@ export const CORE_GLOBAL = 'spoorCore';
 export const RECORDER_GLOBAL = 'spoorRecorder';
 export const VITALS_GLOBAL = 'spoorVitals';
 export const FLAMEUP_GLOBAL = 'spoorFlameup';
+export const COMPRESS_GLOBAL = 'spoorCompress';
 
 export function loadScript<T>(src: string, global: string, nonce: string): Promise<T> {
   const slot = window as unknown as Record<string, T | undefined>;

@@ -6,8 +6,16 @@
 
 import type { Tracker } from '../api';
 import { type Options, readDataAttributes } from '../config';
+import type { startCompressor } from '../deliver/compressor';
 import { boot } from './bootstrap';
-import { CORE_GLOBAL, FLAMEUP_GLOBAL, loadScript, RECORDER_GLOBAL, VITALS_GLOBAL } from './lazy';
+import {
+  COMPRESS_GLOBAL,
+  CORE_GLOBAL,
+  FLAMEUP_GLOBAL,
+  loadScript,
+  RECORDER_GLOBAL,
+  VITALS_GLOBAL,
+} from './lazy';
 
 type Command = 'init' | 'track' | 'identify' | 'flush' | 'stop' | 'consent' | 'debug';
 type Spoor = ((command: Command, ...args: unknown[]) => unknown) & {
@@ -42,6 +50,11 @@ type Spoor = ((command: Command, ...args: unknown[]) => unknown) & {
       recorder: () => load('spoor.recorder.min.js', RECORDER_GLOBAL),
       vitals: () => load('spoor.vitals.min.js', VITALS_GLOBAL),
       flameup: () => load('spoor.flameup.min.js', FLAMEUP_GLOBAL),
+      // The worker file sits beside this one: same-origin when the site serves the snippet itself.
+      compressor: (worker) =>
+        load<typeof startCompressor>('spoor.compress.min.js', COMPRESS_GLOBAL).then((start) =>
+          start(`${base}spoor.worker.min.js`, worker),
+        ),
     });
     for (const call of early.splice(0)) spoor(...(call as [Command, ...unknown[]]));
   };

@@ -25,7 +25,12 @@ export type StartRecorder = (opts: RecorderOptions) => Recorder;
  * their value masked in snapshots. */
 const PASSWORD = 'input[type="password" i]';
 
+/** The User Timing measure around rrweb's start, which takes the full snapshot: the longest task
+ *  recording causes on a large page is rrweb's, and DevTools (and the bench) can tell it apart. */
+export const SNAPSHOT_MEASURE = 'spoor: rrweb full snapshot';
+
 export const startRecorder: StartRecorder = (opts) => {
+  const started = performance.now();
   const stop = record({
     emit: (event) => opts.enqueue(event as Parameters<Enqueue>[0]),
     blockClass: 'spoor-block',
@@ -46,6 +51,11 @@ export const startRecorder: StartRecorder = (opts) => {
       return true;
     },
   });
+  try {
+    performance.measure(SNAPSHOT_MEASURE, { start: started });
+  } catch {
+    // User Timing Level 3 is missing (Safari before 14.1): nothing to show.
+  }
   return {
     takeFullSnapshot() {
       try {

@@ -1,7 +1,7 @@
 // When events leave as batches: the batcher alone, on fake timers, with a session, a timer and a
 // delivery that only record what they are asked. tracker.test.ts and idle.test.ts cover it wired.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { createBatcher, TIMER_ONLY_EVERY } from '../../src/deliver/batcher';
+import { createBatcher, MAX_RAW_BYTES, TIMER_ONLY_EVERY } from '../../src/deliver/batcher';
 import type { Batch } from '../../src/deliver/delivery';
 import { KEEPALIVE_BUDGET } from '../../src/deliver/transport';
 import { createDebug, type DebugEvent } from '../../src/lib/debug';
@@ -30,7 +30,7 @@ function deferred<T = void>() {
   return { promise, resolve, reject };
 }
 
-function setup(limits: { maxBatchBytes?: number; flushInterval?: number } = {}) {
+function setup(limits: { maxBatchBytes?: number; flushInterval?: number; ratio?: () => number } = {}) {
   // The session: `sid` is the identifier held now; `mint` settles a pending acquire().
   let sid: string | undefined = 'sid-1';
   let mint = deferred<string>();
@@ -67,6 +67,7 @@ function setup(limits: { maxBatchBytes?: number; flushInterval?: number } = {}) 
       report,
       now: Date.now,
       userAgent: 'UA',
+      ...(limits.ratio ? { ratio: limits.ratio } : {}),
     },
   );
   return {
@@ -336,5 +337,76 @@ describe('batcher', () => {
     expect(s.hidden.flat()).toHaveLength(0);
     expect(s.acquire).not.toHaveBeenCalled();
     expect(s.report).not.toHaveBeenCalled();
+  });
+
+  it('sizes batches by their bytes on the wire: at a gzip ratio of 1/8, 8 times the JSON of maxBatchBytes', async () => {
+    let ratio = 1 / 8;
+    const s = setup({ maxBatchBytes: 1000, flushInterval: 60_000, ratio: () => ratio });
+    const pad = 'x'.repeat(200);
+    const one = JSON.stringify(event('e0', pad)).length;
+    let added = 0;
+    while (s.sent.length === 0) {
+      s.batcher.add(event(`e${added++}`, pad));
+      await vi.advanceTimersByTimeAsync(0);
+    }
+    const first = s.sent[0] as Batch;
+    expect(first.bytes).toBeLessThanOrEqual(8000);
+    expect(first.bytes).toBeGreaterThan(8000 - 2 * one);
+    // The ratio the last body came out at sizes the next: at 1/2, twice the JSON.
+    ratio = 1 / 2;
+    while (s.sent.length === 1) {
+      s.batcher.add(event(`e${added++}`, pad));
+      await vi.advanceTimersByTimeAsync(0);
+    }
+    expect((s.sent[1] as Batch).bytes).toBeLessThanOrEqual(2000);
+    expect((s.sent[1] as Batch).bytes).toBeGreaterThan(2000 - 2 * one);
+    s.batcher.stop();
+  });
+
+  it("never lets a batch's JSON pass MAX_RAW_BYTES, however well it compresses", async () => {
+    const s = setup({ maxBatchBytes: 100_000, flushInterval: 60_000, ratio: () => 1 / 50 });
+    for (let i = 0; i < 30; i++) s.batcher.add(event(`e${i}`, 'x'.repeat(100_000)));
+    await vi.advanceTimersByTimeAsync(0);
+    expect(s.sent.length).toBeGreaterThan(1);
+    for (const batch of s.sent) expect(batch.bytes).toBeLessThanOrEqual(MAX_RAW_BYTES);
+    s.batcher.stop();
+  });
+
+  it('sends one request per flush interval while busy, plus one per full batch: the interval after a full batch waits', async () => {
+    const s = setup({ maxBatchBytes: 5000, flushInterval: INTERVAL });
+    const pad = 'x'.repeat(400);
+    // A busy page: an event every 100 ms, about 4.5 KB a second, so a batch fills a little after 1 s.
+    let n = 0;
+    const busy = setInterval(() => s.batcher.add(event(`e${n++}`, pad)), 100);
+    await vi.advanceTimersByTimeAsync(30_000);
+    clearInterval(busy);
+    s.settleAll();
+    // 30 s at one full batch every ~1.1 s: every batch left because it was full, none for the interval.
+    const full = s.sent.filter((batch) => batch.bytes > 4000).length;
+    expect(full).toBe(s.sent.length);
+    // A quieter page: the interval sends what there is, once per interval, and never twice in one.
+    const quiet = setup({ maxBatchBytes: 50_000, flushInterval: INTERVAL });
+    const slow = setInterval(() => quiet.batcher.add(event('tick')), 300);
+    await vi.advanceTimersByTimeAsync(30_000);
+    clearInterval(slow);
+    expect(quiet.sent.length).toBe(30_000 / INTERVAL);
+    s.batcher.stop();
+    quiet.batcher.stop();
+  });
+
+  it("after a full batch, keeps the next interval's events for the interval after: no second request in one interval", async () => {
+    const s = setup({ maxBatchBytes: 2000, flushInterval: INTERVAL });
+    await vi.advanceTimersByTimeAsync(INTERVAL - 1000);
+    for (let i = 0; i < 10; i++) s.batcher.add(event(`full${i}`, 'x'.repeat(200)));
+    await vi.advanceTimersByTimeAsync(0);
+    const afterFull = s.sent.length;
+    expect(afterFull).toBeGreaterThan(0);
+    s.batcher.add(event('small'));
+    // The interval 1 s after the full batch sends nothing; the one after it sends the event.
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(s.sent.length).toBe(afterFull);
+    await vi.advanceTimersByTimeAsync(INTERVAL);
+    expect(s.sent.slice(afterFull).flatMap(namesOf)).toContain('small');
+    s.batcher.stop();
   });
 });

@@ -1,5 +1,8 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { gzip } from '../../src/deliver/compress';
+import { gzipHere } from '../../src/deliver/compressor';
+
+const gzip = async (text: string) => (await gzipHere(text))?.bytes ?? null;
+
 import { bodyText } from './fake-network';
 
 interface NodeEvents {

@@ -152,7 +152,7 @@ describe('Flameup direct mode', () => {
     // Flameup's stalled request (a wait on any timer would never end here).
     const sentAt = Date.now();
     for (let i = 0; i < 5; i++) {
-      const answer = await transport.send(`{"sessionIdentifier":"s","events":[],"n":${i}}`, 40, false);
+      const answer = await transport.send(`{"sessionIdentifier":"s","events":[],"n":${i}}`, 40);
       expect(answer.status).toBe(200);
     }
     expect(trackTimes).toEqual([sentAt, sentAt, sentAt, sentAt, sentAt]);

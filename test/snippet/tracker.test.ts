@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { type Options, resolveConfig } from '../../src/config';
+import { KEEPALIVE_BUDGET } from '../../src/deliver/transport';
 import type { Environment } from '../../src/entry/bootstrap';
 import { startFlameup } from '../../src/flameup/flameup';
 import { createBoundary } from '../../src/lib/boundary';
@@ -166,6 +167,34 @@ describe('tracker', () => {
     const hidden = net.requests.filter((r) => r.url.endsWith('/track'));
     expect(hidden.at(-1)?.init.keepalive).toBe(true);
     expect(names(JSON.parse(hidden.at(-1)?.text ?? '{}'))).toContain('before hide');
+    tracker.stop();
+  });
+
+  it('never sends a keepalive body over 60 KB at page hide, however much is pending, and plain fetch before it', async () => {
+    const { net, env, loaders } = setup();
+    const tracker = startCore(
+      // The default maxBatchBytes: up to 1 MB of JSON may be pending when the page goes away.
+      { endpoint, allowAutomation, project: 'pk', flushInterval: 60_000, compress: false },
+      loaders,
+      env,
+    );
+    await vi.advanceTimersByTimeAsync(10);
+    tracker.track('before');
+    await tracker.flush();
+    // 60 events of 7,500 bytes of UTF-8 each (2,500 characters), 450 KB in all.
+    for (let i = 0; i < 60; i++) tracker.track(`e${i}`, { pad: '東'.repeat(2500) });
+    window.dispatchEvent(new Event('pagehide'));
+    await vi.advanceTimersByTimeAsync(10);
+    const tracks = net.requests.filter((r) => r.url.endsWith('/track'));
+    const keepalive = tracks.filter((r) => r.init.keepalive === true);
+    expect(tracks[0]?.init.keepalive).toBe(false);
+    expect(keepalive.length).toBeGreaterThan(0);
+    for (const request of keepalive) {
+      expect(new TextEncoder().encode(request.text).length).toBeLessThanOrEqual(KEEPALIVE_BUDGET);
+    }
+    // Every event left the page in some request (the rest by beacon or plain fetch, copies kept).
+    const sent = tracks.flatMap((r) => names(JSON.parse(r.text)));
+    for (let i = 0; i < 60; i++) expect(sent).toContain(`e${i}`);
     tracker.stop();
   });
 
