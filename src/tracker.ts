@@ -245,6 +245,7 @@ export function createTracker(config: Config, context: Context): Tracker {
           mask: config.mask,
           block: config.block,
           maskAllInputs: config.maskAllInputs,
+          signals: config,
         });
         stops.push(() => current.recorder?.stop());
         state();

@@ -95,6 +95,58 @@ export type CustomPayloads = {
   identify: IdentifyPayload;
 };
 
+/** `rage_click`: three or more clicks within a second on the same spot. */
+export type RageClickPayload = {
+  /** A short CSS selector of the clicked element (tags, id, classes; never text). */
+  selector: string;
+  /** Where, in CSS pixels of the viewport. */
+  x: number;
+  y: number;
+  /** Clicks in the burst when it was reported (3). */
+  clicks: number;
+};
+
+/** `dead_click`: a click on something clickable after which nothing changed within a second. */
+export type DeadClickPayload = {
+  selector: string;
+};
+
+/** `error`: an uncaught error or an unhandled rejection, reported once per visit. */
+export type ErrorPayload = {
+  kind: 'error' | 'rejection';
+  /** At most 512 characters. */
+  message: string;
+  /** The script's URL, without its query string unless `requestQueries`; `''` when unknown. */
+  source: string;
+  line: number;
+  column: number;
+  /** At most 4096 characters; `''` when the browser gave none. */
+  stack: string;
+};
+
+/** `request_failed`: a fetch or XMLHttpRequest answered 500 or more, or failing on the network (0). */
+export type RequestFailedPayload = {
+  method: string;
+  /** Without its query string unless `requestQueries`; never a fragment. */
+  url: string;
+  /** The HTTP status, 0 for a network error. */
+  status: number;
+  /** Milliseconds from the call to its answer or failure. */
+  duration: number;
+};
+
+/** The frustration and failure signals (docs/contract.md, "Events"): kept in the batch, counted per
+ *  visit by the collector, marked on the replay's timeline. */
+export type SignalPayloads = {
+  rage_click: RageClickPayload;
+  dead_click: DeadClickPayload;
+  error: ErrorPayload;
+  request_failed: RequestFailedPayload;
+};
+
+/** The signal tags, in the order the dashboard lists them. */
+export type SignalTag = keyof SignalPayloads;
+
 /** A custom event (type 5) of one of those tags. */
 export type CustomEvent<Tag extends keyof CustomPayloads = keyof CustomPayloads> = WireEvent<{
   tag: Tag;

@@ -1,8 +1,10 @@
-// rrweb recording with privacy on by default. Loaded lazily, only once recording actually starts:
-// by dynamic import() from the npm build and as spoor.recorder.min.js from the script tag.
+// rrweb recording with privacy on by default, and the frustration and failure signals that go into it
+// (observe/signals/). Loaded lazily, only once recording actually starts: by dynamic import() from the
+// npm build and as spoor.recorder.min.js from the script tag.
 
 import { record } from '@rrweb/record';
 import type { Enqueue, ReportError, Stop } from '../types';
+import { type SignalOptions, startSignals } from './signals/signals';
 
 export interface RecorderOptions {
   enqueue: Enqueue;
@@ -11,6 +13,8 @@ export interface RecorderOptions {
   mask: string;
   block: string;
   maskAllInputs: boolean;
+  /** Which frustration and failure signals to record alongside (observe/signals/). */
+  signals: SignalOptions;
 }
 
 export interface Recorder {
@@ -46,6 +50,8 @@ export const startRecorder: StartRecorder = (opts) => {
       return true;
     },
   });
+  // After rrweb has started, so that every signal lands after the full snapshot it refers to.
+  const stopSignals = startSignals(window, opts.enqueue, opts.report, opts.signals);
   return {
     takeFullSnapshot() {
       try {
@@ -55,6 +61,7 @@ export const startRecorder: StartRecorder = (opts) => {
       }
     },
     stop() {
+      stopSignals();
       stop?.();
     },
   };
