@@ -18,6 +18,7 @@ import { type Deps, ORIGIN_NOT_ALLOWED, type Route, type RouteContext } from './
 import { eraseRoute } from './routes/erase.js';
 import { eventsRoute } from './routes/get-events.js';
 import { sessionRoute } from './routes/mint-session.js';
+import { overviewRoute } from './routes/overview.js';
 import { conversionsRoute, visitsRoute } from './routes/related.js';
 import { sessionsRoute } from './routes/sessions.js';
 import { trackRoute } from './routes/track.js';
@@ -125,6 +126,7 @@ export function createApp(options: AppOptions): RequestListener {
     [`${V1}/track`, { guard: 'track', handle: trackRoute(deps) }],
     [`${V1}/session`, { guard: 'session', handle: sessionRoute(deps) }],
     [`${V1}/project/sessions`, { guard: 'read', handle: sessionsRoute(deps) }],
+    [`${V1}/project/overview`, { guard: 'read', handle: overviewRoute(deps) }],
     [`${V1}/sessions/get-visits`, { guard: 'read', handle: visitsRoute(deps) }],
     [`${V1}/sessions/get-conversions`, { guard: 'read', handle: conversionsRoute(deps) }],
     [`${V1}/sessions/get-events`, { guard: 'read', handle: eventsRoute(deps) }],

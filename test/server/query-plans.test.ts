@@ -24,6 +24,7 @@ async function exercise(collector: Collector): Promise<void> {
       custom('conversion', { type: 'click', goal: 'buy', target: 'button' }, t + 2),
       custom('event', { name: 'n', parameters: {} }, t + 3),
       { type: 3, data: { source: 2 }, timestamp: t + 4 },
+      custom('rage_click', { selector: 'a', x: 0, y: 0, clicks: 3 }, t + 5),
     ],
   });
   expect(track.status).toBe(200);
@@ -43,10 +44,18 @@ async function exercise(collector: Collector): Promise<void> {
         url: 'shop',
         min_time_spend: 1,
         has_conversions: '1',
+        has_rage_clicks: '1',
+        has_dead_clicks: '0',
+        has_errors: '1',
+        has_failed_requests: '0',
       },
     });
     expect(a.status).toBe(200);
   }
+  expect(
+    (await collector.read(`${V1}/project/overview`, { start_date: '2000-01-01', end_date: '2000-12-31' }))
+      .status,
+  ).toBe(200);
   for (const key of ['list', 'count']) {
     expect(
       (await collector.read(`${V1}/sessions/get-visits`, { ...range, key, session_ids: [1] })).status,
