@@ -257,6 +257,12 @@ export function createApp(options: AppOptions): RequestListener {
       send(res, ok ? 200 : 503, { status: ok ? 'ok' : 'unavailable' }, { 'Cache-Control': 'no-store' });
       return;
     }
+    if (url.pathname === '/qa/fail') {
+      // QA only: the demo shop's "failing request" button calls this, so that a recording holds a
+      // request_failed signal to find (README, "The demo"). It reads nothing and always answers 503.
+      send(res, 503, { error: true, message: 'QA: this request always fails.' }, { 'Cache-Control': 'no-store' });
+      return;
+    }
     const selfOrigin = requestOrigin(req, config.publicUrl, config.trustProxy);
     if (url.pathname === '/api' || url.pathname.startsWith('/api/')) {
       handleApi(req, res, url, selfOrigin).catch(done);

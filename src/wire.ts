@@ -460,8 +460,8 @@ export type EventsRequest = {
   cursor?: string | null;
 };
 
-/** get-events' session: the session row without `ip_address` and `irregular_traffic`. */
-export type EventsSessionRow = Omit<SessionRow, 'ip_address' | 'irregular_traffic'>;
+/** get-events' session: the session row without `ip_address`; `irregular_traffic` on the first page only. */
+export type EventsSessionRow = Omit<SessionRow, 'ip_address'>;
 
 /** A `track(name, parameters)` call as stored. */
 export type NamedEventRow = {
