@@ -16,6 +16,7 @@ const SHOP_PAGES = [
   ['shop home', '/'],
   ['shop product', '/product.html?id=wool-blanket'],
   ['shop checkout', '/checkout.html'],
+  ['shop QA triggers', '/qa.html'],
 ] as const;
 
 interface Finding {
@@ -125,7 +126,7 @@ for (const viewport of VIEWPORTS) {
       await removeDataDir(locked.dataDir);
     }
 
-    expect(checked).toHaveLength(7);
+    expect(checked).toHaveLength(8);
     expect(findings, `axe violations at ${viewport.width}px:\n${report(findings)}`).toEqual([]);
   });
 }

@@ -260,7 +260,12 @@ export function createApp(options: AppOptions): RequestListener {
     if (url.pathname === '/qa/fail') {
       // QA only: the demo shop's "failing request" button calls this, so that a recording holds a
       // request_failed signal to find (README, "The demo"). It reads nothing and always answers 503.
-      send(res, 503, { error: true, message: 'QA: this request always fails.' }, { 'Cache-Control': 'no-store' });
+      send(
+        res,
+        503,
+        { error: true, message: 'QA: this request always fails.' },
+        { 'Cache-Control': 'no-store' },
+      );
       return;
     }
     const selfOrigin = requestOrigin(req, config.publicUrl, config.trustProxy);

@@ -20,13 +20,13 @@ function svg(tag: string, attrs: Record<string, string | number>): SVGElement {
   return el;
 }
 
-/** A round step for the value axis: 1, 2 or 5 times a power of ten, so that ~4 gridlines fit. */
+/** The value axis's top: four gridlines at a round step (1, 2 or 5 times a power of ten, at least 1:
+ *  the charts count sessions), so that every gridline is a whole, round number. */
 export function niceMax(max: number): number {
-  if (max <= 0) return 1;
-  const raw = max / 4;
-  const power = 10 ** Math.floor(Math.log10(raw));
+  const raw = Math.max(0, max) / 4;
+  const power = 10 ** Math.floor(Math.log10(Math.max(raw, 1)));
   const step = [1, 2, 5, 10].map((m) => m * power).find((s) => s >= raw) ?? 10 * power;
-  return Math.max(1, Math.ceil(max / step) * step);
+  return 4 * step;
 }
 
 export interface ColumnChartOptions {

@@ -239,3 +239,22 @@ describe('POST /project/overview', () => {
     expect(a.status).toBe(401);
   });
 });
+
+describe('what the dashboard reads besides', () => {
+  it("get-events' first page carries the irregular-traffic verdict, later pages do not need to", async () => {
+    const a = await c.read(`${V1}/sessions/get-events`, { session_id: 2 });
+    expect(a.status).toBe(200);
+    expect(a.body.data.session.irregular_traffic).toEqual({
+      is_irregular: true,
+      reasons: expect.arrayContaining(['automation-user-agent']),
+    });
+    expect(a.body.data.session).not.toHaveProperty('ip_address');
+    expect(a.body.data.session.failed_requests).toBe(1);
+  });
+
+  it('the QA page’s failing request always answers 503, reading nothing', async () => {
+    const res = await fetch(`${c.url}/qa/fail`);
+    expect(res.status).toBe(503);
+    expect(await res.json()).toEqual({ error: true, message: 'QA: this request always fails.' });
+  });
+});
