@@ -9,13 +9,19 @@ import { type SignalOptions, startSignals } from './signals/signals';
 export interface RecorderOptions {
   enqueue: Enqueue;
   report: ReportError;
+  /** The snippet's resolved options (config.ts), of which the recorder reads these: the core hands over
+   *  the whole object, which costs its file fewer bytes than copying fields. */
+  config: RecorderConfig;
+}
+
+/** The options the recorder reads: privacy, and which frustration and failure signals to record
+ *  alongside (observe/signals/). */
+export type RecorderConfig = SignalOptions & {
   /** CSS selectors added to the classes spoor-mask / spoor-block. */
   mask: string;
   block: string;
   maskAllInputs: boolean;
-  /** Which frustration and failure signals to record alongside (observe/signals/). */
-  signals: SignalOptions;
-}
+};
 
 export interface Recorder {
   /** Starts the recording over with a full snapshot, so what follows replays after a lost batch. */
@@ -30,15 +36,16 @@ export type StartRecorder = (opts: RecorderOptions) => Recorder;
 const PASSWORD = 'input[type="password" i]';
 
 export const startRecorder: StartRecorder = (opts) => {
+  const { config } = opts;
   const stop = record({
     emit: (event) => opts.enqueue(event as Parameters<Enqueue>[0]),
     blockClass: 'spoor-block',
-    ...(opts.block ? { blockSelector: opts.block } : {}),
+    ...(config.block ? { blockSelector: config.block } : {}),
     ignoreClass: 'spoor-ignore',
     ignoreSelector: PASSWORD,
     maskTextClass: 'spoor-mask',
-    ...(opts.mask ? { maskTextSelector: opts.mask } : {}),
-    maskAllInputs: opts.maskAllInputs,
+    ...(config.mask ? { maskTextSelector: config.mask } : {}),
+    maskAllInputs: config.maskAllInputs,
     maskInputOptions: { password: true },
     sampling: { mousemove: 50 },
     slimDOMOptions: 'all',
@@ -51,7 +58,7 @@ export const startRecorder: StartRecorder = (opts) => {
     },
   });
   // After rrweb has started, so that every signal lands after the full snapshot it refers to.
-  const stopSignals = startSignals(window, opts.enqueue, opts.report, opts.signals);
+  const stopSignals = startSignals(window, opts.enqueue, opts.report, config);
   return {
     takeFullSnapshot() {
       try {

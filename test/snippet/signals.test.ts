@@ -246,7 +246,12 @@ describe('request_failed', () => {
   });
   const start = (keepQuery = false) =>
     stops.push(
-      startFailedRequests(window, emit(), { keepQuery, endpoint: 'https://collector.test/api' }, () => t),
+      startFailedRequests(
+        window,
+        emit(),
+        { keepQuery, own: ['https://collector.test/api', 'https://api.flameup.ai/api/v1/track'] },
+        () => t,
+      ),
     );
   const settle = () => new Promise((resolve) => setTimeout(resolve, 0));
 
@@ -282,7 +287,7 @@ describe('request_failed', () => {
     expect(payloads()[0]).toMatchObject({ method: 'GET', url: 'https://down.test/x', status: 0 });
   });
 
-  it('does not report a 404, a 200, an aborted request, or the snippet`s own requests', async () => {
+  it('does not report a 404, a 200, an aborted request, or the snippet`s own requests (collector, Flameup)', async () => {
     start();
     answer = () => Promise.resolve(new Response('', { status: 404 }));
     await window.fetch('https://shop.test/missing');
@@ -292,6 +297,7 @@ describe('request_failed', () => {
     await window.fetch('https://shop.test/slow').catch(() => undefined);
     answer = () => Promise.resolve(new Response('', { status: 503 }));
     await window.fetch('https://collector.test/api/services/analytics/v1/track');
+    await window.fetch('https://api.flameup.ai/api/v1/track');
     await settle();
     expect(events).toEqual([]);
   });

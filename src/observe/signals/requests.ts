@@ -18,10 +18,11 @@ interface XhrInfo {
 export function startFailedRequests(
   win: Window,
   emit: Emit,
-  opts: { keepQuery: boolean; endpoint: string },
+  /** `own`: URL prefixes of the snippet's own requests (the collector, the Flameup direct mode). */
+  opts: { keepQuery: boolean; own: string[] },
   now: () => number = Date.now,
 ): Stop {
-  const own = (url: string): boolean => opts.endpoint !== '' && url.startsWith(opts.endpoint);
+  const own = (url: string): boolean => opts.own.some((prefix) => prefix !== '' && url.startsWith(prefix));
   const report = (method: string, rawUrl: string, status: number, start: number): void => {
     const full = cleanUrl(rawUrl, win.location.href, true);
     if (!full || own(full)) return;

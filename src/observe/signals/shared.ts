@@ -15,7 +15,12 @@ export interface SignalOptions {
   requestQueries: boolean;
   /** The collector's base URL: the snippet's own requests are never reported. */
   endpoint: string;
+  /** The Flameup direct mode's URL, when it is on: its requests are the snippet's own too. */
+  flameup?: { url?: string } | undefined;
 }
+
+/** Where the direct mode sends when its option names no URL (src/flameup/flameup.ts). */
+export const FLAMEUP_URL = 'https://api.flameup.ai/api/v1/track';
 
 /** Signals of one tag a page may emit: a page stuck in a loop of errors sends at most this many. */
 export const MAX_PER_TAG = 100;

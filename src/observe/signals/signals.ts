@@ -12,7 +12,7 @@ import { startDeadClicks } from './dead';
 import { startErrors } from './errors';
 import { startRageClicks } from './rage';
 import { startFailedRequests } from './requests';
-import { capped, type SignalOptions } from './shared';
+import { capped, FLAMEUP_URL, type SignalOptions } from './shared';
 
 export type { SignalOptions };
 
@@ -31,7 +31,10 @@ export function startSignals(win: Window, enqueue: Enqueue, report: ReportError,
   start(opts.deadClicks, () => startDeadClicks(win, emit));
   start(opts.errors, () => startErrors(win, emit, opts.requestQueries));
   start(opts.failedRequests, () =>
-    startFailedRequests(win, emit, { keepQuery: opts.requestQueries, endpoint: opts.endpoint }),
+    startFailedRequests(win, emit, {
+      keepQuery: opts.requestQueries,
+      own: [opts.endpoint, opts.flameup ? (opts.flameup.url ?? FLAMEUP_URL) : ''].filter(Boolean),
+    }),
   );
   return () => {
     for (const stop of stops.splice(0)) {
