@@ -54,7 +54,7 @@ export function overviewRoute(deps: Deps): Route {
     const project = ctx.project as NonNullable<typeof ctx.project>;
     const limit =
       input.limit === undefined || input.limit === null || input.limit === '' ? 10 : toNumber(input.limit);
-    const rows = deps.store.overview({
+    const rows = await deps.store.overview({
       projectId: project.id,
       start: start as string,
       end: end as string,

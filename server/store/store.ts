@@ -21,6 +21,7 @@ import {
   signalFilterSql,
   signalParams,
 } from './overview.js';
+import { sharedOverviewPool } from './overview-pool.js';
 import { createWriter, type WriterOptions } from './writer.js';
 
 export interface Project {
@@ -923,9 +924,14 @@ export function openStore(file: string, options: StoreOptions = {}) {
       return { rows, total };
     },
 
-    /** The dashboard's overview of the sessions created within a range (server/store/overview.ts). */
-    overview(q: OverviewQuery): OverviewRows {
-      return overviewRows(stmt, q);
+    /**
+     * The dashboard's overview of the sessions created within a range (server/store/overview.ts). Its
+     * work grows with the sessions in the range, so a database file is read by a worker thread with a
+     * connection of its own (overview-worker.ts); only a memory database is read here.
+     */
+    async overview(q: OverviewQuery): Promise<OverviewRows> {
+      if (file === ':memory:') return overviewRows(stmt, q);
+      return sharedOverviewPool().run({ file, query: q });
     },
 
     visits(q: RelatedQuery): VisitRow[] {
