@@ -109,7 +109,7 @@ export function createDetailView(api: Api, sessionId: number, back: () => void):
           h('dl', { class: 'facts' }, [
             fact(
               'Entry page',
-              session.entry_url ? pageOf(session.entry_url) : '–',
+              session.entry_url ? pageOf(session.entry_url, { query: true }) : '–',
               session.entry_url ?? undefined,
             ),
             fact('Referrer', session.referrer ? session.referrer : 'none (direct)', undefined, 'referrer'),

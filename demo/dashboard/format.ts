@@ -40,14 +40,14 @@ export function pathOf(url: unknown): string {
 }
 
 /**
- * Host and path of a URL (query and fragment left out): what tells pages of several sites apart,
- * where the path alone reads "/" for each (`shop.test/products`).
+ * Host and path of a URL, and its query with `query`: what tells pages of several sites apart, where
+ * the path alone reads "/" for each (`shop.test/products?utm=x`). The fragment is left out.
  */
-export function pageOf(url: unknown): string {
+export function pageOf(url: unknown, { query = false } = {}): string {
   if (typeof url !== 'string' || url === '') return '–';
   try {
     const parsed = new URL(url);
-    return `${parsed.host}${parsed.pathname}`;
+    return `${parsed.host}${parsed.pathname}${query ? parsed.search : ''}`;
   } catch {
     return url;
   }

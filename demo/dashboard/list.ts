@@ -447,7 +447,7 @@ export function createListView(api: Api, state: ListState, open: (session: Sessi
         h('div', {}, [formatDateTime(session.created_at)]),
         h('div', { class: 'muted small' }, [formatRelative(session.created_at)]),
       ]),
-      cell('Entry page', [pageOf(session.entry_url)], {
+      cell('Entry page', [pageOf(session.entry_url, { query: true })], {
         class: 'url-cell',
         title: text(session.entry_url, ''),
       }),
