@@ -131,8 +131,16 @@ module.exports = {
       comment:
         'Producers (src/observe/) receive `enqueue` as an argument: they import only types, lib/ and their own package; never delivery, state, the Flameup mirror, the tracker, an entry or each other.',
       severity: 'error',
-      from: { path: '^src/observe/' },
+      from: { path: '^src/observe/', pathNot: '^src/observe/(recorder\\.ts$|signals/)' },
       to: { path: '^src/', pathNot: SHARED },
+    },
+    {
+      name: 'signals-belong-to-the-recorder',
+      comment:
+        'The frustration and failure signals (src/observe/signals/) emit into the recording and ship in its lazily loaded file: the recorder starts them, and they import only types, lib/ and each other.',
+      severity: 'error',
+      from: { path: '^src/observe/(recorder\\.ts$|signals/)' },
+      to: { path: '^src/', pathNot: [SHARED, '^src/observe/signals/'] },
     },
     {
       name: 'state-imports-only-shared-and-state',

@@ -15,6 +15,14 @@ export default defineConfig({
       },
       {
         test: {
+          // The dashboard's pure view helpers (charts), in happy-dom.
+          name: 'demo',
+          include: ['test/demo/**/*.test.ts'],
+          environment: 'happy-dom',
+        },
+      },
+      {
+        test: {
           name: 'package',
           include: ['test/package/**/*.test.ts'],
           environment: 'node',

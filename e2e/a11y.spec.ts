@@ -1,5 +1,5 @@
-// Accessibility of every page a person meets: the demo shop, the dashboard's sign-in form, the sessions
-// list and a session with its replay, checked by axe-core at a laptop's and a phone's width. Any
+// Accessibility of every page a person meets: the demo shop, the dashboard's sign-in form, the
+// overview, the sessions list and a session with its replay, checked by axe-core at a laptop's and a phone's width. Any
 // critical or serious violation fails the test. Then the replay journey done with the keyboard alone.
 import AxeBuilder from '@axe-core/playwright';
 import type { Locator, Page } from '@playwright/test';
@@ -16,6 +16,7 @@ const SHOP_PAGES = [
   ['shop home', '/'],
   ['shop product', '/product.html?id=wool-blanket'],
   ['shop checkout', '/checkout.html'],
+  ['shop QA triggers', '/qa.html'],
 ] as const;
 
 interface Finding {
@@ -92,6 +93,12 @@ for (const viewport of VIEWPORTS) {
     findings.push(...(await audit(dash, 'dashboard list')));
     checked.push('dashboard list');
 
+    await dash.goto('/dashboard#/overview');
+    await expect(dash.locator('.overview-view figure.chart-figure')).toBeVisible();
+    findings.push(...(await audit(dash, 'dashboard overview')));
+    checked.push('dashboard overview');
+
+    await dash.goto('/dashboard#/');
     await dash.locator(`tr[data-session="${id}"]`).click();
     await expect(dash.locator('.replay-card')).toHaveAttribute('data-replay-state', /playing|finished/);
     await expect(dash.locator('.replay-stage iframe')).toBeAttached();
@@ -119,7 +126,7 @@ for (const viewport of VIEWPORTS) {
       await removeDataDir(locked.dataDir);
     }
 
-    expect(checked).toHaveLength(6);
+    expect(checked).toHaveLength(8);
     expect(findings, `axe violations at ${viewport.width}px:\n${report(findings)}`).toEqual([]);
   });
 }
@@ -167,8 +174,9 @@ test('the dashboard is used with the keyboard alone: filter, open a session, pla
   await expect(dash.locator('th[aria-sort="descending"] button[data-sort="browser"]')).toBeVisible();
   await expect(sortBrowser).toBeFocused();
 
-  // Open the session: Tab to its row, Enter.
-  await tabTo(dash, row);
+  // Open the session: Tab to its row's link, Enter.
+  const link = row.getByRole('link', { name: `#${id}` });
+  await tabTo(dash, link, { max: 60 });
   await dash.keyboard.press('Enter');
   await dash.waitForURL(`**/dashboard#/session/${id}`);
   const replay = dash.locator('.replay-card');

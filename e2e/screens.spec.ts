@@ -11,6 +11,7 @@ const PAGES = [
   ['shop-thank-you', '/thank-you.html?order=FW-482913'],
   ['shop-account-orders', '/app/orders'],
   ['shop-gift-cards-esm', '/esm.html'],
+  ['shop-qa-triggers', '/qa.html'],
 ] as const;
 
 test('every demo page renders under its strict CSP without errors', async ({ page, shot }) => {

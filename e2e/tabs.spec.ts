@@ -42,6 +42,26 @@ test('a second tab opened on the same site joins the same session with a tab of 
     );
     expect(urls).toEqual([pathOfVisit(String(visit.url))]);
   }
+
+  // The dashboard's replay offers the two tabs as ARIA tabs: one tab stop, the arrow keys switch
+  // tabs, and the panel is named by the tab it shows.
+  const id = stored.sessions[0]?.id;
+  const dash = await context.newPage();
+  await dash.goto(`/dashboard#/session/${id}`);
+  const replay = dash.locator('.replay-card');
+  const [one, two] = [replay.getByRole('tab', { name: /Tab 1/ }), replay.getByRole('tab', { name: /Tab 2/ })];
+  await expect(one).toHaveAttribute('aria-selected', 'true');
+  await expect(one).toHaveAttribute('tabindex', '0');
+  await expect(two).toHaveAttribute('tabindex', '-1');
+  await one.focus();
+  await dash.keyboard.press('ArrowRight');
+  await expect(two).toBeFocused();
+  await expect(two).toHaveAttribute('aria-selected', 'true');
+  await expect(replay.getByRole('tabpanel')).toHaveAttribute('aria-labelledby', 'replay-tab-2');
+  await expect(replay.getByRole('tabpanel')).toHaveAccessibleName(/Tab 2/);
+  await dash.keyboard.press('Home');
+  await expect(one).toBeFocused();
+  await expect(one).toHaveAttribute('aria-selected', 'true');
 });
 
 test('a tab duplicated from an open tab gets a tab number of its own in the same session', async ({

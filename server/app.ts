@@ -18,6 +18,7 @@ import { type Deps, ORIGIN_NOT_ALLOWED, type Route, type RouteContext } from './
 import { eraseRoute } from './routes/erase.js';
 import { eventsRoute } from './routes/get-events.js';
 import { sessionRoute } from './routes/mint-session.js';
+import { overviewRoute } from './routes/overview.js';
 import { conversionsRoute, visitsRoute } from './routes/related.js';
 import { sessionsRoute } from './routes/sessions.js';
 import { trackRoute } from './routes/track.js';
@@ -125,6 +126,7 @@ export function createApp(options: AppOptions): RequestListener {
     [`${V1}/track`, { guard: 'track', handle: trackRoute(deps) }],
     [`${V1}/session`, { guard: 'session', handle: sessionRoute(deps) }],
     [`${V1}/project/sessions`, { guard: 'read', handle: sessionsRoute(deps) }],
+    [`${V1}/project/overview`, { guard: 'read', handle: overviewRoute(deps) }],
     [`${V1}/sessions/get-visits`, { guard: 'read', handle: visitsRoute(deps) }],
     [`${V1}/sessions/get-conversions`, { guard: 'read', handle: conversionsRoute(deps) }],
     [`${V1}/sessions/get-events`, { guard: 'read', handle: eventsRoute(deps) }],
@@ -253,6 +255,17 @@ export function createApp(options: AppOptions): RequestListener {
       // For a load balancer or a container's health check: 200 while the database answers.
       const ok = store.healthy();
       send(res, ok ? 200 : 503, { status: ok ? 'ok' : 'unavailable' }, { 'Cache-Control': 'no-store' });
+      return;
+    }
+    if (url.pathname === '/qa/fail') {
+      // QA only: the demo shop's "failing request" button calls this, so that a recording holds a
+      // request_failed signal to find (README, "The demo"). It reads nothing and always answers 503.
+      send(
+        res,
+        503,
+        { error: true, message: 'QA: this request always fails.' },
+        { 'Cache-Control': 'no-store' },
+      );
       return;
     }
     const selfOrigin = requestOrigin(req, config.publicUrl, config.trustProxy);

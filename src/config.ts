@@ -73,6 +73,22 @@ export interface Options {
   /** Report Core Web Vitals (loaded lazily as a second file).
    * @default true */
   vitals?: boolean;
+  /** Record rage clicks (3 or more clicks within 1 s on the same spot) into the recording.
+   * @default true */
+  rageClicks?: boolean;
+  /** Record dead clicks (a click on a link or button after which nothing changed within 1 s).
+   * @default true */
+  deadClicks?: boolean;
+  /** Record the page's uncaught errors and unhandled rejections (once per visit each; not Spoor's own).
+   * @default true */
+  errors?: boolean;
+  /** Record fetch/XMLHttpRequest calls answered 500 or more or failing on the network: method, URL,
+   * status, duration; never bodies or headers.
+   * @default true */
+  failedRequests?: boolean;
+  /** Keep query strings in the URLs of failed requests and error sources (they may hold personal data).
+   * @default false */
+  requestQueries?: boolean;
   /** Log debug events and errors to the console.
    * @default false */
   debug?: boolean;
@@ -129,6 +145,11 @@ export const DEFAULTS: Omit<Config, 'endpoint'> = {
   hashRoutes: false,
   goals: [],
   vitals: true,
+  rageClicks: true,
+  deadClicks: true,
+  errors: true,
+  failedRequests: true,
+  requestQueries: false,
   debug: false,
   outboxMaxBytes: 5000000,
 };

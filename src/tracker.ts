@@ -252,13 +252,7 @@ export function createTracker(config: Config, context: Context): Tracker {
     };
     if (config.record && !noRecording) {
       lazy(loaders.recorder, (startRecorder) => {
-        current.recorder = startRecorder({
-          enqueue,
-          report,
-          mask: config.mask,
-          block: config.block,
-          maskAllInputs: config.maskAllInputs,
-        });
+        current.recorder = startRecorder({ enqueue, report, config });
         stops.push(() => current.recorder?.stop());
         state();
       });

@@ -1,7 +1,7 @@
 // Types shared by the snippet's modules. Producers (recorder, visits, goals, vitals, events) get an
 // `Enqueue` as an argument and never import the queue: dependencies point one way (STYLE.md 3).
 
-import type { CustomPayloads, WireEvent } from './wire';
+import type { CustomPayloads, SignalPayloads, WireEvent } from './wire';
 
 // An rrweb event as it goes on the wire (docs/contract.md, "Events"): the contract's shape.
 export type { WireEvent };
@@ -14,9 +14,9 @@ export const EventType = {
   Custom: 5,
 } as const;
 
-/** Tags of the custom events the snippet adds: the contract's (docs/contract.md, "Events"), and
- *  `dropped`, which the collector keeps in the batch only. */
-export type CustomTag = keyof CustomPayloads | 'dropped';
+/** Tags of the custom events the snippet adds: the contract's (docs/contract.md, "Events"), the
+ *  signals, and `dropped`, which the collector keeps in the batch only. */
+export type CustomTag = keyof CustomPayloads | keyof SignalPayloads | 'dropped';
 
 /** Hands one event to the batcher. Never throws. */
 export type Enqueue = (event: WireEvent) => void;

@@ -95,6 +95,58 @@ export type CustomPayloads = {
   identify: IdentifyPayload;
 };
 
+/** `rage_click`: three or more clicks within a second on the same spot. */
+export type RageClickPayload = {
+  /** A short CSS selector of the clicked element (tags, id, classes; never text). */
+  selector: string;
+  /** Where, in CSS pixels of the viewport. */
+  x: number;
+  y: number;
+  /** Clicks in the burst when it was reported (3). */
+  clicks: number;
+};
+
+/** `dead_click`: a click on something clickable after which nothing changed within a second. */
+export type DeadClickPayload = {
+  selector: string;
+};
+
+/** `error`: an uncaught error or an unhandled rejection, reported once per visit. */
+export type ErrorPayload = {
+  kind: 'error' | 'rejection';
+  /** At most 512 characters. */
+  message: string;
+  /** The script's URL, without its query string unless `requestQueries`; `''` when unknown. */
+  source: string;
+  line: number;
+  column: number;
+  /** At most 4096 characters; `''` when the browser gave none. */
+  stack: string;
+};
+
+/** `request_failed`: a fetch or XMLHttpRequest answered 500 or more, or failing on the network (0). */
+export type RequestFailedPayload = {
+  method: string;
+  /** Without its query string unless `requestQueries`; never a fragment. */
+  url: string;
+  /** The HTTP status, 0 for a network error. */
+  status: number;
+  /** Milliseconds from the call to its answer or failure. */
+  duration: number;
+};
+
+/** The frustration and failure signals (docs/contract.md, "Events"): kept in the batch, counted per
+ *  visit by the collector, marked on the replay's timeline. */
+export type SignalPayloads = {
+  rage_click: RageClickPayload;
+  dead_click: DeadClickPayload;
+  error: ErrorPayload;
+  request_failed: RequestFailedPayload;
+};
+
+/** The signal tags, in the order the dashboard lists them. */
+export type SignalTag = keyof SignalPayloads;
+
 /** A custom event (type 5) of one of those tags. */
 export type CustomEvent<Tag extends keyof CustomPayloads = keyof CustomPayloads> = WireEvent<{
   tag: Tag;
@@ -167,6 +219,11 @@ export type SessionFilters = {
   /** Seconds; a numeric string passes. */
   min_time_spend?: number | string | null;
   has_conversions?: Booleanish | null;
+  /** (ours) At least one signal of the kind, or (falsy) none. */
+  has_rage_clicks?: Booleanish | null;
+  has_dead_clicks?: Booleanish | null;
+  has_errors?: Booleanish | null;
+  has_failed_requests?: Booleanish | null;
 };
 
 /** The body of `POST /services/analytics/v1/project/sessions` (the page goes in the query string). */
@@ -220,6 +277,14 @@ export type IrregularReason =
   | 'regular-input-timing'
   | 'no-interaction';
 
+/** (ours) How many frustration and failure signals were recorded ("Events"). */
+export type SignalCountsRow = {
+  rage_clicks: number;
+  dead_clicks: number;
+  errors: number;
+  failed_requests: number;
+};
+
 /** A session row of the read endpoints. */
 export type SessionRow = {
   id: number;
@@ -228,7 +293,7 @@ export type SessionRow = {
   device: string | null;
   platform_os: string | null;
   country: string | null;
-  /** Seconds: the sum over the session's visits. */
+  /** Seconds: the sum over the session's visits, rounded to 0.1 s. */
   time_spend: number;
   created_at: DateTime;
   updated_at: DateTime;
@@ -242,16 +307,65 @@ export type SessionRow = {
   tabs: number;
   /** (ours) The latest `identify`. */
   external_id: string | null;
-  /** Only when `include_ip_addresses` is truthy. */
-  ip_address?: string | null;
-  /** Only when `check_irregular_traffic` is truthy (ours). */
-  irregular_traffic?: { is_irregular: boolean; reasons: IrregularReason[] };
-};
+} & SignalCountsRow & {
+    /** Only when `include_ip_addresses` is truthy. */
+    ip_address?: string | null;
+    /** Only when `check_irregular_traffic` is truthy (ours). */
+    irregular_traffic?: { is_irregular: boolean; reasons: IrregularReason[] };
+  };
 
 /** The 200 of List sessions. */
 export type ListSessionsAnswer = {
   error: false;
   data: Paginator<SessionRow>;
+  message: string;
+};
+
+// ---------------------------------------------------------------------------------------------------
+// docs/contract.md, "Overview"
+
+/** The body of `POST /services/analytics/v1/project/overview` (ours). */
+export type OverviewRequest = {
+  start_date: DateTime;
+  /** At most 366 days after `start_date`. */
+  end_date: DateTime;
+  /** Rows per top list, 1 to 50; default 10. */
+  limit?: number | string | null;
+};
+
+/** The overview of the sessions created within the range (UTC days). */
+export type Overview = {
+  start_date: DateTime;
+  end_date: DateTime;
+  totals: {
+    sessions: number;
+    visits: number;
+    /** Seconds, rounded to 0.1 s. */
+    avg_time_spend: number;
+    /** Sessions with at least one conversion, and their share of all (0 to 1, three decimals). */
+    converted_sessions: number;
+    conversion_rate: number;
+  };
+  /** Every UTC day of the range, with none left out. */
+  per_day: { day: string; sessions: number; frustrated: number }[];
+  /** Visited pages without query string or fragment (origin + path). */
+  top_pages: { url: string; visits: number; sessions: number }[];
+  /** Entry pages without query string or fragment (origin + path). */
+  entry_pages: { url: string; sessions: number }[];
+  /** Referrer origins; `''` for sessions without a referrer. */
+  referrers: { origin: string; sessions: number }[];
+  devices: { device: string | null; sessions: number }[];
+  browsers: { browser: string | null; sessions: number }[];
+  /** Sessions that reached each goal, and their share of all sessions. */
+  goals: { goal: string | null; sessions: number; rate: number }[];
+  /** Sessions with any signal, their share, and sessions with each kind. */
+  frustration: { sessions: number; rate: number } & SignalCountsRow;
+};
+
+/** The 200 of the overview. */
+export type OverviewAnswer = {
+  error: false;
+  data: Overview;
   message: string;
 };
 
@@ -301,14 +415,14 @@ export type VisitRow = {
   title: string | null;
   referrer: string | null;
   navigation: string | null;
-  /** Seconds: the largest `timer` among the visit's batches. */
+  /** Seconds: the largest `timer` among the visit's batches, rounded to 0.1 s. */
   time_spend: number;
   /** Epoch ms, the visitor's clock: the `visit` event's timestamp. */
   started_at: number;
   created_at: DateTime;
   /** (ours) */
   vitals: VitalRow[];
-};
+} & SignalCountsRow;
 
 /** A conversion: a goal reached. */
 export type ConversionRow = {
@@ -346,8 +460,8 @@ export type EventsRequest = {
   cursor?: string | null;
 };
 
-/** get-events' session: the session row without `ip_address` and `irregular_traffic`. */
-export type EventsSessionRow = Omit<SessionRow, 'ip_address' | 'irregular_traffic'>;
+/** get-events' session: the session row without `ip_address`; `irregular_traffic` on the first page only. */
+export type EventsSessionRow = Omit<SessionRow, 'ip_address'>;
 
 /** A `track(name, parameters)` call as stored. */
 export type NamedEventRow = {

@@ -9,6 +9,8 @@ import type {
   EventsPage,
   EventsRequest,
   ListSessionsRequest,
+  Overview,
+  OverviewRequest,
   Paginator,
   SessionRow,
   SortKey,
@@ -26,7 +28,7 @@ export type {
   SortKey,
   VisitRow,
 } from '../../src/wire';
-export type { EventsPage };
+export type { EventsPage, Overview };
 
 /** Every sort key, in the order the list offers them (docs/contract.md, "List sessions"). */
 export const SORT_KEYS = [
@@ -72,6 +74,7 @@ export interface Api {
   getVisits(sessionId: number): Promise<VisitRow[]>;
   getConversions(sessionId: number): Promise<ConversionRow[]>;
   getEvents(sessionId: number, query?: EventsQuery): Promise<EventsPage>;
+  getOverview(query: OverviewRequest): Promise<Overview>;
 }
 
 export function createApi(endpoint: string, csrfToken: string, onUnauthenticated: () => void): Api {
@@ -124,6 +127,7 @@ export function createApi(endpoint: string, csrfToken: string, onUnauthenticated
       const body: ConversionsRequest = { key: 'list', session_ids: [sessionId] };
       return asRows<ConversionRow>(await post('/sessions/get-conversions', body));
     },
+    getOverview: async (query) => asOverview(await post('/project/overview', query)),
     getEvents: async (sessionId, query = {}) => {
       const body: EventsRequest = { session_id: sessionId, ...query };
       return asEventsPage(await post('/sessions/get-events', body));
@@ -151,6 +155,16 @@ function asEventsPage(data: unknown): EventsPage {
     tabs: page.tabs,
     next_cursor: cursor,
   };
+}
+
+/** The overview, checked for the lists and totals the page draws. */
+function asOverview(data: unknown): Overview {
+  const o = data as Partial<Overview> | null;
+  const lists = ['per_day', 'top_pages', 'entry_pages', 'referrers', 'devices', 'browsers', 'goals'] as const;
+  if (!o || typeof o.totals !== 'object' || !o.frustration || !lists.every((key) => Array.isArray(o[key]))) {
+    throw new ApiError('The collector answered the overview in an unknown shape.', 200);
+  }
+  return o as Overview;
 }
 
 /** List answers may be a bare array or grouped by session id; the dashboard wants the rows. Their

@@ -4,7 +4,8 @@ import { h } from '../dom';
 import { createApi } from './api';
 import { currentSignIn, type SignedIn, signInForm, signOut } from './auth';
 import { createDetailView, type DetailView } from './detail';
-import { createListView, defaultListState } from './list';
+import { createListView, defaultListState, listStateFromHash } from './list';
+import { createOverviewView, defaultOverviewState } from './overview';
 
 /** Set when a read found the sign-in gone, so that the form says why it is back. */
 const ENDED = 'spoor-sign-in-ended';
@@ -71,21 +72,40 @@ async function start(): Promise<void> {
   const list = createListView(api, listState, (session) => {
     location.hash = `#/session/${session.id}`;
   });
+  const overview = createOverviewView(api, defaultOverviewState());
   let detail: DetailView | null = null;
   let refreshTimer: number | undefined;
+
+  /** Marks the top bar's link of the view on screen. */
+  const markNav = (view: 'overview' | 'sessions'): void => {
+    for (const link of document.querySelectorAll<HTMLElement>('[data-nav]')) {
+      if (link.dataset.nav === view) link.setAttribute('aria-current', 'page');
+      else link.removeAttribute('aria-current');
+    }
+  };
 
   const route = (): void => {
     const match = /^#\/session\/(\d+)$/.exec(location.hash);
     detail?.destroy();
     detail = null;
     window.clearInterval(refreshTimer);
-    if (match) {
+    if (location.hash === '#/overview') {
+      markNav('overview');
+      root.replaceChildren(overview.element);
+      document.title = 'Overview · Spoor';
+      void overview.load();
+    } else if (match) {
+      markNav('sessions');
       detail = createDetailView(api, Number(match[1]), () => {
         location.hash = '#/';
       });
       root.replaceChildren(detail.element);
       document.title = `Session #${match[1]} · Spoor`;
     } else {
+      markNav('sessions');
+      // A link with filters (the overview's) starts the list from them.
+      const patch = listStateFromHash(location.hash);
+      if (patch) Object.assign(listState, patch, { page: 1 });
       root.replaceChildren(list.element);
       document.title = 'Sessions · Spoor';
       void list.load();

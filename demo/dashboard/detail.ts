@@ -2,10 +2,11 @@
 import { h } from '../dom';
 import { type Api, type EventsPage, type Row, toContractDate } from './api';
 import { createEventFeed, type EventFeed } from './feed';
-import { formatDateTime, formatDuration, pathOf, text } from './format';
+import { formatDateTime, formatDuration, pageOf, pathOf, text } from './format';
 import { formatVital, type NamedEvent, type Vital } from './insights';
-import { errorBox } from './list';
+import { errorBox, signalBadges } from './list';
 import { createReplayCard, type ReplayCard } from './replay';
+import { createTimeline } from './timeline';
 
 export interface DetailView {
   element: HTMLElement;
@@ -26,6 +27,7 @@ export function createDetailView(api: Api, sessionId: number, back: () => void):
   );
   let replay: ReplayCard | null = null;
   let feed: EventFeed | null = null;
+  let unsubscribe: (() => void) | null = null;
   let destroyed = false;
 
   void (async () => {
@@ -65,6 +67,13 @@ export function createDetailView(api: Api, sessionId: number, back: () => void):
       timestamp: event.timestamp,
     }));
 
+    // The timeline: visits and named events from the read endpoints' rows, conversions and signals
+    // from the recording as its pages arrive.
+    const timeline = createTimeline(visits, events.named_events, (tab, at) => replay?.show(tab, at));
+    for (const tab of feed.tabs()) timeline.addEvents(tab.tab, tab.events);
+    unsubscribe = feed.subscribe((tab, added) => timeline.addEvents(tab, added));
+    const irregular = session.irregular_traffic;
+
     const chips = [session.browser, session.platform_os, session.device, session.country]
       .filter((value) => value !== null && value !== undefined && value !== '')
       .map((value) => h('span', { class: 'chip' }, [String(value)]));
@@ -84,20 +93,38 @@ export function createDetailView(api: Api, sessionId: number, back: () => void):
           h('h1', {}, [`Session #${sessionId}`]),
           h('div', { class: 'chips' }, [
             ...chips,
-            session.entry_url
-              ? h('span', { class: 'chip subtle' }, [`entered at ${pathOf(session.entry_url)}`])
+            irregular?.is_irregular
+              ? h(
+                  'span',
+                  {
+                    class: 'chip warn',
+                    'data-irregular': 'true',
+                    title: `Irregular traffic: ${irregular.reasons.join(', ')}`,
+                  },
+                  [`Irregular traffic: ${irregular.reasons.map((r) => r.replace(/-/g, ' ')).join(', ')}`],
+                )
               : null,
+            signalBadges(session),
+          ]),
+          h('dl', { class: 'facts' }, [
+            fact(
+              'Entry page',
+              session.entry_url ? pageOf(session.entry_url, { query: true }) : '–',
+              session.entry_url ?? undefined,
+            ),
+            fact('Referrer', session.referrer ? session.referrer : 'none (direct)', undefined, 'referrer'),
+            fact('External id', session.external_id ?? 'not identified', undefined, 'external-id'),
           ]),
         ]),
       ]),
       stats,
       h('div', { class: 'detail-grid' }, [
-        h('div', { class: 'detail-main' }, [replay.element]),
+        h('div', { class: 'detail-main' }, [replay.element, timeline.element]),
         h('aside', { class: 'detail-side' }, [
           visitsCard(visits, (tab, at) => replay?.show(tab, at)),
           conversionsCard(conversions),
           vitalsCard(vitals),
-          named.length > 0 ? namedCard(named) : null,
+          named.length > 0 ? namedCard(named, (tab, at) => replay?.show(tab, at)) : null,
         ]),
       ]),
     );
@@ -110,6 +137,7 @@ export function createDetailView(api: Api, sessionId: number, back: () => void):
     element,
     destroy() {
       destroyed = true;
+      unsubscribe?.();
       replay?.destroy();
       feed?.destroy();
     },
@@ -141,6 +169,13 @@ function vitalsOfVisits(visits: Row[]): Vital[] {
     }
   }
   return [...latest.values()].sort((a, b) => a.timestamp - b.timestamp);
+}
+
+function fact(label: string, value: string, title?: string, key?: string): HTMLElement {
+  return h('div', { class: 'fact', 'data-fact': key }, [
+    h('dt', {}, [label]),
+    h('dd', { title: title ?? value }, [value]),
+  ]);
 }
 
 function stat(label: string, value: string): HTMLElement {
@@ -256,17 +291,19 @@ function vitalsCard(vitals: Vital[]): HTMLElement {
   return card('Web vitals', vitals.length, body, { 'data-card': 'vitals' });
 }
 
-function namedCard(named: NamedEvent[]): HTMLElement {
+function namedCard(named: NamedEvent[], seek: (tab: number, at: number) => void): HTMLElement {
   const list = h(
     'ul',
     { class: 'plain-list' },
-    named.map((event) =>
-      h('li', {}, [
+    named.map((event) => {
+      const button = h('button', { type: 'button', class: 'row-button', title: 'Play from this event' }, [
         h('strong', {}, [event.name]),
         h('code', { class: 'muted small truncate' }, [JSON.stringify(event.parameters ?? {})]),
         h('span', { class: 'muted small' }, [toContractDate(new Date(event.timestamp)).slice(11)]),
-      ]),
-    ),
+      ]);
+      button.addEventListener('click', () => seek(event.tab, event.timestamp));
+      return h('li', {}, [button]);
+    }),
   );
   return card('Named events', named.length, list, { 'data-card': 'events' });
 }

@@ -39,6 +39,31 @@ export function pathOf(url: unknown): string {
   }
 }
 
+/**
+ * Host and path of a URL, and its query with `query`: what tells pages of several sites apart, where
+ * the path alone reads "/" for each (`shop.test/products?utm=x`). The fragment is left out.
+ */
+export function pageOf(url: unknown, { query = false } = {}): string {
+  if (typeof url !== 'string' || url === '') return '–';
+  try {
+    const parsed = new URL(url);
+    return `${parsed.host}${parsed.pathname}${query ? parsed.search : ''}`;
+  } catch {
+    return url;
+  }
+}
+
+/** m:ss of a span in ms, as the replay's clock shows it. */
+export function formatClock(ms: number): string {
+  const seconds = Math.max(0, Math.floor(ms / 1000));
+  return `${Math.floor(seconds / 60)}:${String(seconds % 60).padStart(2, '0')}`;
+}
+
+/** A share 0..1 as a percentage with one decimal. */
+export function formatPercent(rate: number): string {
+  return `${(Math.round(rate * 1000) / 10).toFixed(1)} %`;
+}
+
 /** Laravel's paginator labels come HTML-escaped ("&laquo; Previous"); the dashboard writes text. */
 export function paginatorLabel(label: string): string {
   return label

@@ -10,7 +10,7 @@ import {
   type SortKey,
   toContractDate,
 } from './api';
-import { formatDateTime, formatDuration, formatRelative, paginatorLabel, pathOf, text } from './format';
+import { formatDateTime, formatDuration, formatRelative, pageOf, paginatorLabel, text } from './format';
 
 export interface ListState {
   /** yyyy-mm-dd, local days, inclusive. */
@@ -28,14 +28,27 @@ export interface ListState {
   url: string;
   minTime: string;
   conversions: 'any' | 'with' | 'without';
+  /** Only sessions with at least one such signal (docs/contract.md, "Events"). */
+  rage: boolean;
+  dead: boolean;
+  errors: boolean;
+  requests: boolean;
 }
 
-function localDay(date: Date): string {
+/** The signal filters: the list state's key, the contract's filter, and what the form calls it. */
+export const SIGNAL_FILTERS = [
+  ['rage', 'has_rage_clicks', 'Rage clicks'],
+  ['dead', 'has_dead_clicks', 'Dead clicks'],
+  ['errors', 'has_errors', 'Errors'],
+  ['requests', 'has_failed_requests', 'Failed requests'],
+] as const;
+
+export function localDay(date: Date): string {
   const pad = (n: number) => String(n).padStart(2, '0');
   return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}`;
 }
 
-function daysAgo(days: number): string {
+export function daysAgo(days: number): string {
   const date = new Date();
   date.setDate(date.getDate() - days);
   return localDay(date);
@@ -57,7 +70,38 @@ export function defaultListState(): ListState {
     url: '',
     minTime: '',
     conversions: 'any',
+    rage: false,
+    dead: false,
+    errors: false,
+    requests: false,
   };
+}
+
+/** The list's filters a link can carry, as `#/?rage=1&browser=chrome&from=2026-12-01` (the overview's
+ *  links): a fresh state with those set, the rest at their defaults. */
+export function listStateFromHash(hash: string): Partial<ListState> | null {
+  const at = hash.indexOf('?');
+  if (at < 0) return null;
+  const params = new URLSearchParams(hash.slice(at + 1));
+  const patch: Partial<ListState> = { ...defaultListState() };
+  const day = /^\d{4}-\d{2}-\d{2}$/;
+  const from = params.get('from');
+  const to = params.get('to');
+  if (from && day.test(from)) patch.from = from;
+  if (to && day.test(to)) patch.to = to;
+  for (const [key, name] of [
+    ['browser', 'browser'],
+    ['device', 'device'],
+    ['platformOs', 'os'],
+    ['country', 'country'],
+    ['url', 'url'],
+  ] as const) {
+    const value = params.get(name);
+    if (value) patch[key] = value.slice(0, 256);
+  }
+  for (const [key] of SIGNAL_FILTERS) if (params.get(key) === '1') patch[key] = true;
+  if (params.get('conversions') === 'with') patch.conversions = 'with';
+  return patch;
 }
 
 /** The request body for the list state: local days become UTC date-times, empty filters stay out. */
@@ -78,6 +122,7 @@ export function toQuery(state: ListState): SessionQuery {
   if (state.minTime.trim() && Number.isFinite(Number(state.minTime)))
     filters.min_time_spend = Number(state.minTime);
   if (state.conversions !== 'any') filters.has_conversions = state.conversions === 'with';
+  for (const [key, filter] of SIGNAL_FILTERS) if (state[key]) filters[filter] = true;
   return {
     start_date: toContractDate(start),
     end_date: toContractDate(end),
@@ -101,6 +146,7 @@ const COLUMNS: { label: string; key?: SortKey; className?: string }[] = [
   { label: 'Time spent', key: 'time_spend', className: 'num' },
   { label: 'Visits', className: 'num' },
   { label: 'Conversions', className: 'num' },
+  { label: 'Signals' },
 ];
 
 export interface ListView {
@@ -123,6 +169,8 @@ export function createListView(api: Api, state: ListState, open: (session: Sessi
   );
 
   let loading = 0;
+  /** Whether the viewer opened or closed the filters panel (kept across re-renders). */
+  let filtersOpen: boolean | undefined;
   let lastPage: Paginator<SessionRow> | null = null;
   const seen = {
     browser: new Set<string>(),
@@ -212,6 +260,43 @@ export function createListView(api: Api, state: ListState, open: (session: Sessi
     );
   }
 
+  /** The signal filters, as checkboxes: checked, only sessions with such a signal. */
+  function signalChecks(): HTMLElement {
+    return h('fieldset', { class: 'signal-filters' }, [
+      h('legend', {}, ['Has']),
+      ...SIGNAL_FILTERS.map(([key, filter, label]) => {
+        const box = h('input', { type: 'checkbox', name: filter }) as HTMLInputElement;
+        box.checked = state[key];
+        box.addEventListener('change', () => update({ [key]: box.checked } as Partial<ListState>));
+        return h('label', { class: `check signal-${key}` }, [box, h('span', {}, [label])]);
+      }),
+    ]);
+  }
+
+  /** The filters, folded away on a narrow screen (open while any is set), open on a wide one. */
+  function filtersPanel(children: HTMLElement[]): HTMLElement {
+    const active = activeFilters();
+    const panel = h('details', { class: 'filters-panel' }, [
+      h('summary', {}, [active > 0 ? `Filters (${active} set)` : 'Filters']),
+      h('div', { class: 'toolbar-row filters' }, children),
+    ]) as HTMLDetailsElement;
+    panel.open = filtersOpen ?? (active > 0 || window.matchMedia('(min-width: 701px)').matches);
+    panel.addEventListener('toggle', () => {
+      filtersOpen = panel.open;
+    });
+    return panel;
+  }
+
+  function activeFilters(): number {
+    return (
+      [state.url, state.browser, state.platformOs, state.device, state.country, state.minTime].filter(
+        (v) => v.trim() !== '',
+      ).length +
+      (state.conversions !== 'any' ? 1 : 0) +
+      SIGNAL_FILTERS.filter(([key]) => state[key]).length
+    );
+  }
+
   function preset(label: string, days: number): HTMLElement {
     const button = h('button', { type: 'button', class: 'chip-button' }, [label]);
     button.addEventListener('click', () => update({ from: daysAgo(days), to: localDay(new Date()) }));
@@ -253,14 +338,25 @@ export function createListView(api: Api, state: ListState, open: (session: Sessi
         ),
         refresh,
       ]),
-      h('div', { class: 'toolbar-row filters' }, [
+      filtersPanel([
         field(
           'Entry URL contains',
           input('url', { type: 'search', name: 'url', placeholder: '/products' }),
           'wide',
         ),
-        field('Browser', input('browser', { name: 'browser', list: 'dl-browser', placeholder: 'Any' })),
-        field('OS', input('platformOs', { name: 'platform_os', list: 'dl-os', placeholder: 'Any' })),
+        field(
+          'Browser starts with',
+          input('browser', { name: 'browser', list: 'dl-browser', placeholder: 'Any', autocomplete: 'off' }),
+        ),
+        field(
+          'OS starts with',
+          input('platformOs', {
+            name: 'platform_os',
+            list: 'dl-os',
+            placeholder: 'Any',
+            autocomplete: 'off',
+          }),
+        ),
         field(
           'Device',
           select('device', [
@@ -270,7 +366,10 @@ export function createListView(api: Api, state: ListState, open: (session: Sessi
             ['tablet', 'Tablet'],
           ]),
         ),
-        field('Country', input('country', { name: 'country', list: 'dl-country', placeholder: 'Any' })),
+        field(
+          'Country starts with',
+          input('country', { name: 'country', list: 'dl-country', placeholder: 'Any', autocomplete: 'off' }),
+        ),
         field(
           'Min. time (s)',
           input('minTime', { type: 'number', min: '0', step: '1', name: 'min_time', placeholder: '0' }),
@@ -283,6 +382,7 @@ export function createListView(api: Api, state: ListState, open: (session: Sessi
             ['without', 'Without'],
           ]),
         ),
+        signalChecks(),
         reset,
       ]),
       datalist('dl-browser', seen.browser),
@@ -329,36 +429,48 @@ export function createListView(api: Api, state: ListState, open: (session: Sessi
 
   function row(session: SessionRow): HTMLElement {
     const unread = session.read_status !== 'read';
-    const tr = h('tr', { class: unread ? 'unread' : '', 'data-session': String(session.id), tabindex: '0' }, [
+    const href = `#/session/${session.id}`;
+    // The session's number is a real link (a tab stop, opens in a new tab, read as a link); the rest of
+    // the row is a larger target for the mouse.
+    const link = h('a', { href, class: 'session-id', 'data-session-link': String(session.id) }, [
+      `#${session.id}`,
+    ]);
+    const cell = (label: string, children: (Node | string | null)[], attrs: Record<string, string> = {}) =>
+      h('td', { 'data-label': label, ...attrs }, children);
+    const tr = h('tr', { class: unread ? 'unread' : '', 'data-session': String(session.id) }, [
       h('td', { class: 'col-dot' }, [
         h('span', { class: 'unread-dot', title: unread ? 'Unread' : 'Read' }),
         h('span', { class: 'visually-hidden' }, [unread ? 'Unread' : 'Read']),
       ]),
-      h('td', {}, [h('span', { class: 'session-id' }, [`#${session.id}`])]),
-      h('td', {}, [
+      cell('Session', [link]),
+      cell('Started', [
         h('div', {}, [formatDateTime(session.created_at)]),
         h('div', { class: 'muted small' }, [formatRelative(session.created_at)]),
       ]),
-      h('td', { class: 'url-cell', title: text(session.entry_url, '') }, [pathOf(session.entry_url)]),
-      h('td', {}, [text(session.browser)]),
-      h('td', {}, [text(session.platform_os)]),
-      h('td', {}, [text(session.device)]),
-      h('td', {}, [text(session.country)]),
-      h('td', { class: 'num' }, [formatDuration(session.time_spend)]),
-      h('td', { class: 'num' }, [String(session.visits_count ?? 0)]),
-      h('td', { class: 'num' }, [
-        session.conversions_count > 0
-          ? h('span', { class: 'pill good' }, [String(session.conversions_count)])
-          : h('span', { class: 'muted' }, ['0']),
-      ]),
+      cell('Entry page', [pageOf(session.entry_url, { query: true })], {
+        class: 'url-cell',
+        title: text(session.entry_url, ''),
+      }),
+      cell('Browser', [text(session.browser)]),
+      cell('OS', [text(session.platform_os)]),
+      cell('Device', [text(session.device)]),
+      cell('Country', [text(session.country)]),
+      cell('Time spent', [formatDuration(session.time_spend)], { class: 'num' }),
+      cell('Visits', [String(session.visits_count ?? 0)], { class: 'num' }),
+      cell(
+        'Conversions',
+        [
+          session.conversions_count > 0
+            ? h('span', { class: 'pill good' }, [String(session.conversions_count)])
+            : h('span', { class: 'muted' }, ['0']),
+        ],
+        { class: 'num' },
+      ),
+      cell('Signals', [signalBadges(session)]),
     ]);
-    tr.addEventListener('click', () => open(session));
-    tr.addEventListener('keydown', (event) => {
-      if (event.target !== tr) return;
-      if (event.key === 'Enter' || event.key === ' ') {
-        event.preventDefault();
-        open(session);
-      }
+    tr.addEventListener('click', (event) => {
+      if (event.target instanceof Element && event.target.closest('a')) return;
+      open(session);
     });
     return tr;
   }
@@ -427,7 +539,7 @@ export function createListView(api: Api, state: ListState, open: (session: Sessi
   } as ListView;
 }
 
-const FOCUSABLE = 'input, select, button, [tabindex="0"]';
+const FOCUSABLE = 'input, select, button, summary, a[href], [tabindex="0"]';
 
 /**
  * Re-renders a part of the list without losing the keyboard's place: a filter, a sort button or a row
@@ -441,10 +553,12 @@ function keepFocus(root: HTMLElement, render: () => void): void {
     return;
   }
   const index = [...root.querySelectorAll(FOCUSABLE)].indexOf(active);
-  const { session, sort } = active.dataset;
+  const { sessionLink, sort } = active.dataset;
   render();
   const again =
-    (session ? root.querySelector<HTMLElement>(`tr[data-session="${CSS.escape(session)}"]`) : null) ??
+    (sessionLink
+      ? root.querySelector<HTMLElement>(`a[data-session-link="${CSS.escape(sessionLink)}"]`)
+      : null) ??
     (sort ? root.querySelector<HTMLElement>(`button[data-sort="${CSS.escape(sort)}"]`) : null) ??
     root.querySelectorAll<HTMLElement>(FOCUSABLE)[index] ??
     null;
@@ -459,6 +573,29 @@ function pageFromUrl(url: string | null): number | null {
   } catch {
     return null;
   }
+}
+
+/** Small badges of a session's signals, e.g. "2 rage", or a muted dash when it has none. */
+export function signalBadges(session: Partial<SessionRow>): HTMLElement {
+  // Short words on the badge, the whole phrase for a screen reader and a pointer's title.
+  const kinds = [
+    ['rage', session.rage_clicks, 'rage', 'rage click', 'rage clicks'],
+    ['dead', session.dead_clicks, 'dead', 'dead click', 'dead clicks'],
+    ['error', session.errors, 'error', 'error', 'errors'],
+    ['request', session.failed_requests, 'failed', 'failed request', 'failed requests'],
+  ] as const;
+  const badges = kinds
+    .filter(([, count]) => typeof count === 'number' && count > 0)
+    .map(([kind, count, short, one, many]) => {
+      const phrase = `${count} ${count === 1 ? one : many}`;
+      return h('span', { class: `signal-badge ${kind}`, title: phrase }, [
+        h('span', { 'aria-hidden': 'true' }, [`${count} ${short}`]),
+        h('span', { class: 'visually-hidden' }, [phrase]),
+      ]);
+    });
+  return badges.length > 0
+    ? h('span', { class: 'signal-badges' }, badges)
+    : h('span', { class: 'muted' }, ['–']);
 }
 
 export function errorBox(error: unknown): HTMLElement {

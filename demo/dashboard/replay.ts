@@ -29,7 +29,8 @@ interface PlayerHandle {
 export function createReplayCard(feed: EventFeed): ReplayCard {
   const element = h('section', { class: 'card replay-card', 'data-replay-state': 'idle' });
   const switcher = h('div', { class: 'tab-switcher', role: 'tablist', 'aria-label': 'Tabs of this session' });
-  const stage = h('div', { class: 'replay-stage' });
+  // The switcher's tabs control this panel (ARIA tabs): it is named by the selected tab.
+  const stage = h('div', { class: 'replay-stage', role: 'tabpanel', id: 'replay-panel' });
   const caption = h('div', { class: 'replay-caption muted small' });
   element.append(h('div', { class: 'card-head' }, [h('h2', {}, ['Replay']), switcher]), stage, caption);
 
@@ -57,14 +58,41 @@ export function createReplayCard(feed: EventFeed): ReplayCard {
   for (const { tab, events, done } of feed.tabs()) {
     if (done && events.length === 0) continue;
     const count = h('span', { class: 'count' }, [String(events.length)]);
-    const button = h('button', { type: 'button', role: 'tab', 'data-tab': String(tab) }, [
-      `Tab ${tab}`,
-      count,
-    ]);
+    const button = h(
+      'button',
+      {
+        type: 'button',
+        role: 'tab',
+        id: `replay-tab-${tab}`,
+        'aria-controls': 'replay-panel',
+        'aria-selected': 'false',
+        tabindex: '-1',
+        'data-tab': String(tab),
+      },
+      [`Tab ${tab}`, h('span', { class: 'visually-hidden' }, [', events: ']), count],
+    );
     button.addEventListener('click', () => show(tab));
     buttons.set(tab, { button, count });
     switcher.append(button);
   }
+
+  // ARIA tabs: one tab stop (the selected tab); arrow keys, Home and End move and select.
+  switcher.addEventListener('keydown', (event) => {
+    const tabs = [...switcher.querySelectorAll<HTMLButtonElement>('[role="tab"]')];
+    const index = tabs.indexOf(document.activeElement as HTMLButtonElement);
+    if (index < 0 || tabs.length === 0) return;
+    const to: Record<string, number> = {
+      ArrowRight: (index + 1) % tabs.length,
+      ArrowLeft: (index - 1 + tabs.length) % tabs.length,
+      Home: 0,
+      End: tabs.length - 1,
+    };
+    const next = tabs[to[event.key] ?? -1];
+    if (!next) return;
+    event.preventDefault();
+    next.focus();
+    show(Number(next.dataset.tab));
+  });
 
   const describe = (entry: TabState): void => {
     const first = entry.events[0]?.timestamp ?? 0;
@@ -100,7 +128,7 @@ export function createReplayCard(feed: EventFeed): ReplayCard {
       return;
     }
     stage.replaceChildren();
-    const width = Math.max(320, Math.floor(stage.clientWidth || 800));
+    const width = Math.max(240, Math.floor(stage.clientWidth || 800));
     const height = Math.round(width * 0.58);
     // The player keeps the array it is given and adds to it: it gets a copy of what is loaded so far.
     // A replay is motion: for a viewer who asked for less, it waits for the play button.
@@ -119,11 +147,26 @@ export function createReplayCard(feed: EventFeed): ReplayCard {
         triggerFocus: false,
         speedOption: [1, 2, 4, 8],
         // The snippet's custom events get their own colours on the timeline.
-        tags: { visit: '#2f7d6d', conversion: '#d9822b', 'web-vital': '#7a5af8', event: '#3b82f6' },
+        tags: {
+          visit: '#2f7d6d',
+          conversion: '#d9822b',
+          'web-vital': '#7a5af8',
+          event: '#3b82f6',
+          rage_click: '#c0262d',
+          dead_click: '#8a6d00',
+          error: '#b42318',
+          request_failed: '#9e3c8c',
+        },
       },
     }) as unknown as PlayerHandle;
     player = created;
     labelControls(stage, created, entry.tab, !still);
+    // Where the replay stands, as the visitor's clock (epoch ms): what a timeline marker's seek moved.
+    const origin = entry.events[0]?.timestamp ?? 0;
+    created.addEventListener('ui-update-current-time', (detail) => {
+      const time = payloadOf(detail);
+      if (player === created && typeof time === 'number') element.dataset.position = String(origin + time);
+    });
     setState(still ? 'paused' : 'playing');
     created.addEventListener('ui-update-player-state', (detail) => {
       if (player === created && payloadOf(detail) === 'playing' && element.dataset.replayState === 'paused') {
@@ -157,8 +200,11 @@ export function createReplayCard(feed: EventFeed): ReplayCard {
       current = tab;
       destroyPlayer();
       for (const button of switcher.querySelectorAll('button')) {
-        button.setAttribute('aria-selected', String(button.dataset.tab === String(tab)));
+        const selected = button.dataset.tab === String(tab);
+        button.setAttribute('aria-selected', String(selected));
+        button.setAttribute('tabindex', selected ? '0' : '-1');
       }
+      stage.setAttribute('aria-labelledby', `replay-tab-${tab}`);
       feed.focus(tab);
       pendingAt = at;
       mount(entry);

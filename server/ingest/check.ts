@@ -75,6 +75,23 @@ export type CustomRow =
     }
   | { tag: 'identify'; ts: number; externalId: string };
 
+/** How many frustration and failure signals a batch holds (docs/contract.md, "Events"): counted here so
+ *  that the store adds them to the batch's visit and session without reading the events. */
+export interface SignalCounts {
+  rage_clicks: number;
+  dead_clicks: number;
+  errors: number;
+  failed_requests: number;
+}
+
+/** The custom-event tag of each signal and the count it adds to. */
+const SIGNAL_TAGS: Record<string, keyof SignalCounts> = {
+  rage_click: 'rage_clicks',
+  dead_click: 'dead_clicks',
+  error: 'errors',
+  request_failed: 'failed_requests',
+};
+
 export interface BatchSummary {
   /** SHA-256 of the decompressed body: the same body twice is stored once. */
   hash: Uint8Array;
@@ -87,6 +104,7 @@ export interface BatchSummary {
   interactionCount: number;
   inputTimes: number[];
   custom: CustomRow[];
+  signals: SignalCounts;
 }
 
 export type CheckResult =
@@ -231,6 +249,7 @@ export function checkBatch(task: CheckTask): CheckResult {
   const inputTimes: number[] = [];
   const custom: CustomRow[] = [];
   let customCount = 0;
+  const signals: SignalCounts = { rage_clicks: 0, dead_clicks: 0, errors: 0, failed_requests: 0 };
 
   for (let i = 0; i < events.length && errorCount < MAX_FIELD_ERRORS; i++) {
     const e = events[i];
@@ -275,8 +294,12 @@ export function checkBatch(task: CheckTask): CheckResult {
           message: `A batch may hold at most ${limits.maxCustomEvents} custom events.`,
         };
       }
-      const row = customRow(obj(ev.data), ts);
+      const data = obj(ev.data);
+      const row = customRow(data, ts);
       if (row) custom.push(row);
+      const tag = data.tag;
+      if (typeof tag === 'string' && Object.hasOwn(SIGNAL_TAGS, tag))
+        signals[SIGNAL_TAGS[tag] as keyof SignalCounts]++;
     }
   }
   if (errorCount > 0) return invalid(eventErrors);
@@ -298,6 +321,7 @@ export function checkBatch(task: CheckTask): CheckResult {
       interactionCount,
       inputTimes,
       custom,
+      signals,
     },
   };
 }

@@ -94,7 +94,9 @@ export function eventsRoute(deps: Deps, options: EventsRouteOptions = {}): Route
     const nextCursor: EventsAnswer['data']['next_cursor'] =
       more && last ? encodeCursor(id, { tab: last.tab, firstTs: last.firstTs, id: last.id }) : null;
 
-    const view: EventsSessionRow = sessionView(deps.store, row, { includeIp: false, checkIrregular: false });
+    // The first page carries the irregular-traffic verdict, which the dashboard's detail shows; later
+    // pages skip it (it reads every batch's interaction summary).
+    const view: EventsSessionRow = sessionView(deps.store, row, { includeIp: false, checkIrregular: first });
     // An EventsAnswer, written as text around the page's tabs, which are JSON text already: the keys
     // below are the contract's, in its order.
     const head = `{"error":false,"data":{"session":${JSON.stringify(view)},"named_events":${JSON.stringify(named)},"tabs":`;

@@ -6,6 +6,7 @@ import { validationError } from '../http/errors.js';
 import { type Check, normalizeDate, rules, type Schema, validate } from '../http/validate.js';
 import type { RelatedQuery } from '../store/store.js';
 import { assertOwnSessions, type Deps, type Route } from './context.js';
+import { roundSeconds } from './session-view.js';
 
 const common: Schema = {
   key: { nullable: true, rules: [rules.oneOf(['list', 'count'])] },
@@ -66,7 +67,9 @@ export function visitsRoute(deps: Deps): Route {
       });
       byVisit.set(v.visit_id as number, list);
     }
-    const data = visits.map((v): VisitRow => ({ ...v, vitals: byVisit.get(v.id) ?? [] }));
+    const data = visits.map(
+      (v): VisitRow => ({ ...v, time_spend: roundSeconds(v.time_spend), vitals: byVisit.get(v.id) ?? [] }),
+    );
     const body: ListAnswer<VisitRow> = { error: false, data };
     return { body };
   };

@@ -4,6 +4,15 @@ import type { SessionRow } from '../../src/wire.js';
 import { irregularVerdict } from '../lib/irregular.js';
 import type { SessionListRow, Store } from '../store/store.js';
 
+/**
+ * Seconds as the read endpoints answer them: to 0.1 s, the timer's own precision, so that a sum of
+ * timers reads 14.2 and not 14.200000000000001 (docs/contract.md, "List sessions"). Stored values keep
+ * full precision; rounding happens once, here, where rows leave the collector.
+ */
+export function roundSeconds(seconds: number): number {
+  return Math.round(seconds * 10) / 10;
+}
+
 /** A session as the read endpoints show it (docs/contract.md, "List sessions"); IP and
  *  irregular-traffic verdict only when asked for. */
 export function sessionView(
@@ -17,7 +26,7 @@ export function sessionView(
     device: row.device,
     platform_os: row.platform_os,
     country: row.country,
-    time_spend: row.time_spend,
+    time_spend: roundSeconds(row.time_spend),
     created_at: row.created_at,
     updated_at: row.updated_at,
     read_status: row.read_status,
@@ -27,6 +36,10 @@ export function sessionView(
     referrer: row.referrer,
     tabs: row.tabs,
     external_id: row.external_id,
+    rage_clicks: row.rage_clicks ?? 0,
+    dead_clicks: row.dead_clicks ?? 0,
+    errors: row.errors ?? 0,
+    failed_requests: row.failed_requests ?? 0,
   };
   if (opts.includeIp) view.ip_address = row.ip_address;
   if (opts.checkIrregular) view.irregular_traffic = irregularVerdict(store.interactionSummary(row.id));

@@ -56,9 +56,10 @@ function readFilters(raw: Record<string, unknown>): {
       if (msg) errors[name] = [msg];
       else filters.min_time_spend = toNumber(value);
     } else {
+      // has_conversions and the signal filters (has_rage_clicks, ...): truthy or falsy.
       const msg = rules.booleanish()(value, name, raw);
       if (msg) errors[name] = [msg];
-      else filters.has_conversions = truthy(value);
+      else filters[k] = truthy(value);
     }
   }
   return { filters, errors };

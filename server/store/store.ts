@@ -8,6 +8,20 @@ import type { ConversionRow, NamedEventRow, VisitRow as WireVisitRow } from '../
 import type { BatchSummary } from '../ingest/check.js';
 import type { InteractionSummary } from '../lib/irregular.js';
 import { startCheckpointer } from './checkpointer.js';
+import {
+  hasSignals,
+  type OverviewQuery,
+  type OverviewRows,
+  overviewRows,
+  prefixFilterSql,
+  SIGNAL_FILTERS,
+  SIGNAL_SQL,
+  SIGNALS_MIGRATION,
+  type SignalFilter,
+  signalFilterSql,
+  signalParams,
+} from './overview.js';
+import { sharedOverviewPool } from './overview-pool.js';
 import { createWriter, type WriterOptions } from './writer.js';
 
 export interface Project {
@@ -37,6 +51,11 @@ export interface SessionRecord {
   updated_at: string;
   created_ms: number;
   last_activity_ms: number;
+  /** Signal counts (server/store/overview.ts). */
+  rage_clicks: number;
+  dead_clicks: number;
+  errors: number;
+  failed_requests: number;
 }
 
 export interface NewSession {
@@ -89,6 +108,7 @@ export const FILTER_KEYS = [
   'url',
   'min_time_spend',
   'has_conversions',
+  ...(Object.keys(SIGNAL_FILTERS) as SignalFilter[]),
 ] as const;
 export type FilterKey = (typeof FILTER_KEYS)[number];
 
@@ -101,6 +121,10 @@ export interface SessionFilters {
   url?: string;
   min_time_spend?: number;
   has_conversions?: boolean;
+  has_rage_clicks?: boolean;
+  has_dead_clicks?: boolean;
+  has_errors?: boolean;
+  has_failed_requests?: boolean;
 }
 
 export interface SessionQuery {
@@ -274,6 +298,8 @@ const MIGRATIONS: string[] = [
   // batch: without these, both read a whole table (docs/contract.md, "Retention and erasure").
   `CREATE INDEX sessions_external_id ON sessions(project_id, external_id) WHERE external_id IS NOT NULL;
    CREATE INDEX batch_hashes_batch ON batch_hashes(batch_id);`,
+  // Frustration and failure signal counts per batch, visit and session (server/store/overview.ts).
+  SIGNALS_MIGRATION,
 ];
 
 /**
@@ -512,6 +538,15 @@ export function openStore(file: string, options: StoreOptions = {}) {
     );
     const batchId = Number(batch.lastInsertRowid);
     stmt('UPDATE batch_hashes SET batch_id = ? WHERE hash = ?').run(batchId, b.hash);
+    // Signal counts (server/store/overview.ts): the batch's, added to its visit and its session.
+    const signals = summary.signals;
+    if (hasSignals(signals)) {
+      stmt(SIGNAL_SQL.batch).run(...signalParams(signals), batchId);
+      if (visitId !== null && !touched.has(visitId)) {
+        stmt(SIGNAL_SQL.addToVisit).run(...signalParams(signals), visitId);
+      }
+      stmt(SIGNAL_SQL.addToSession).run(...signalParams(signals), b.sessionId);
+    }
 
     // Custom events of the known tags get their own rows so that reads never decompress batches.
     for (const row of summary.custom) {
@@ -563,6 +598,7 @@ export function openStore(file: string, options: StoreOptions = {}) {
       stmt(
         'UPDATE visits SET time_spend = COALESCE((SELECT MAX(timer) FROM batches WHERE visit_id = ?), 0) WHERE id = ?',
       ).run(id, id);
+      stmt(SIGNAL_SQL.recountVisit).run(id, id, id, id, id);
     }
     if (visitId !== null && !touched.has(visitId) && summary.timer !== null) {
       stmt('UPDATE visits SET time_spend = MAX(time_spend, ?) WHERE id = ?').run(summary.timer, visitId);
@@ -585,12 +621,21 @@ export function openStore(file: string, options: StoreOptions = {}) {
       params.push(q.readStatus);
     }
     const f = q.filters;
-    for (const key of ['browser', 'device', 'platform_os', 'country'] as const) {
+    if (f.device && f.device.length > 0) {
+      parts.push(`s.device IN (${f.device.map(() => '?').join(', ')})`);
+      params.push(...f.device);
+    }
+    for (const key of ['browser', 'platform_os', 'country'] as const) {
       const values = f[key];
       if (!values || values.length === 0) continue;
       // `key` comes from the fixed tuple above, never from the request.
-      parts.push(`s.${key} COLLATE NOCASE IN (${values.map(() => '?').join(', ')})`);
-      params.push(...values);
+      const prefix = prefixFilterSql(key, values);
+      parts.push(prefix.sql);
+      params.push(...prefix.params);
+    }
+    for (const key of Object.keys(SIGNAL_FILTERS) as SignalFilter[]) {
+      const has = f[key];
+      if (has !== undefined) parts.push(signalFilterSql(key, has));
     }
     if (f.url !== undefined && f.url !== '') {
       parts.push("s.entry_url LIKE ? ESCAPE '\\'");
@@ -879,11 +924,21 @@ export function openStore(file: string, options: StoreOptions = {}) {
       return { rows, total };
     },
 
+    /**
+     * The dashboard's overview of the sessions created within a range (server/store/overview.ts). Its
+     * work grows with the sessions in the range, so a database file is read by a worker thread with a
+     * connection of its own (overview-worker.ts); only a memory database is read here.
+     */
+    async overview(q: OverviewQuery): Promise<OverviewRows> {
+      if (file === ':memory:') return overviewRows(stmt, q);
+      return sharedOverviewPool().run({ file, query: q });
+    },
+
     visits(q: RelatedQuery): VisitRow[] {
       const where = relatedWhere(q, 'v', 'id');
       return stmt(
         `SELECT v.id, v.session_id, v.tab, v.url, v.title, v.referrer, v.navigation, v.time_spend,
-           v.started_ts AS started_at, v.created_at
+           v.started_ts AS started_at, v.created_at, v.rage_clicks, v.dead_clicks, v.errors, v.failed_requests
          FROM visits v WHERE ${where.sql} ORDER BY v.session_id, v.started_ts, v.id`,
       ).all(...where.params) as VisitRow[];
     },
@@ -998,7 +1053,8 @@ export function openStore(file: string, options: StoreOptions = {}) {
      */
     queryPlans(): { sql: string; plan: string[] }[] {
       return [...cache.keys()].map((sql) => {
-        const params = new Array<null>((sql.match(/\?/g) ?? []).length).fill(null);
+        // A '?' inside a string literal (the overview's URL expressions) is text, not a parameter.
+        const params = new Array<null>((sql.replace(/'[^']*'/g, '').match(/\?/g) ?? []).length).fill(null);
         const rows = db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...params) as { detail: string }[];
         return { sql, plan: rows.map((r) => r.detail) };
       });

@@ -163,7 +163,10 @@ describe('no secret in any page', () => {
       INSERT INTO projects VALUES (1, 'pk_old', 'old-plaintext-token', 'Old', NULL, '2024-01-01 00:00:00');
       CREATE TABLE sessions (id INTEGER PRIMARY KEY, project_id INTEGER NOT NULL, external_id TEXT);
       CREATE TABLE batch_hashes (hash BLOB PRIMARY KEY, batch_id INTEGER) WITHOUT ROWID;
+      CREATE TABLE batches (id INTEGER PRIMARY KEY);
+      CREATE TABLE visits (id INTEGER PRIMARY KEY);
       PRAGMA user_version = 3;`);
+    // (batches and visits: the tables later migrations alter, as a real version-3 database has them.)
     old.close();
     const store = openStore(file);
     expect(store.projectByToken('old-plaintext-token')?.public_key).toBe('pk_old');

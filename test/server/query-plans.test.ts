@@ -2,6 +2,7 @@
 // reach its rows through an index. Plans without statistics (no ANALYZE) do not depend on the row
 // count, so an empty database shows the plans of a million-session one.
 import { afterEach, describe, expect, it } from 'vitest';
+import { OVERVIEW_SQL } from '../../server/store/overview.js';
 import { SORT_KEYS } from '../../server/store/store.js';
 import { type Collector, custom, startCollector, V1, visit } from './harness.js';
 
@@ -24,6 +25,7 @@ async function exercise(collector: Collector): Promise<void> {
       custom('conversion', { type: 'click', goal: 'buy', target: 'button' }, t + 2),
       custom('event', { name: 'n', parameters: {} }, t + 3),
       { type: 3, data: { source: 2 }, timestamp: t + 4 },
+      custom('rage_click', { selector: 'a', x: 0, y: 0, clicks: 3 }, t + 5),
     ],
   });
   expect(track.status).toBe(200);
@@ -43,10 +45,18 @@ async function exercise(collector: Collector): Promise<void> {
         url: 'shop',
         min_time_spend: 1,
         has_conversions: '1',
+        has_rage_clicks: '1',
+        has_dead_clicks: '0',
+        has_errors: '1',
+        has_failed_requests: '0',
       },
     });
     expect(a.status).toBe(200);
   }
+  expect(
+    (await collector.read(`${V1}/project/overview`, { start_date: '2000-01-01', end_date: '2000-12-31' }))
+      .status,
+  ).toBe(200);
   for (const key of ['list', 'count']) {
     expect(
       (await collector.read(`${V1}/sessions/get-visits`, { ...range, key, session_ids: [1] })).status,
@@ -74,6 +84,25 @@ describe('query plans', () => {
     expect(plans.length).toBeGreaterThan(20);
     const scans = plans.filter((q) => q.plan.some((step) => /^SCAN /.test(step)));
     expect(scans).toEqual([]);
+  });
+
+  it("reaches the overview's rows through indexes (its statements run in a worker, so they are planned here)", async () => {
+    c = await startCollector();
+    await exercise(c);
+    for (const sql of Object.values(OVERVIEW_SQL)) {
+      // A '?' inside a string literal is text, not a parameter.
+      const params = new Array<null>((sql.replace(/'[^']*'/g, '').match(/\?/g) ?? []).length).fill(null);
+      const plan = (
+        c.store.db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...params) as { detail: string }[]
+      ).map((r) => r.detail);
+      expect(
+        plan.filter((step) => /^SCAN /.test(step)),
+        sql,
+      ).toEqual([]);
+      expect(plan.join('\n'), sql).toMatch(
+        /SEARCH s USING (COVERING )?INDEX sessions_project_created_filters/,
+      );
+    }
   });
 
   it("chooses the sessions list's page on the index alone, reading the table for the page's rows only", async () => {

@@ -156,7 +156,9 @@ describe('POST /project/sessions', () => {
       ).body.data.data.map((s: { id: number }) => s.id);
     expect(await ids({})).toEqual([1, 2, 3]);
     expect(await ids({ browser: 'firefox' })).toEqual([2]);
-    expect(await ids({ browser: ['Chrome', 'Firefox'] })).toEqual([1, 2]);
+    // A prefix, ignoring case: "Chrome" finds "Chrome Headless" too.
+    expect(await ids({ browser: ['Chrome', 'Firefox'] })).toEqual([1, 2, 3]);
+    expect(await ids({ browser: ['Chrome ', 'Firefox'] })).toEqual([2, 3]);
     expect(await ids({ device: 'desktop', platform_os: 'Linux' })).toEqual([2, 3]);
     expect(await ids({ url: 'blog' })).toEqual([2]);
     expect(await ids({ url: '%' })).toEqual([]);
@@ -305,6 +307,10 @@ describe('POST /sessions/get-visits and /sessions/get-conversions', () => {
       time_spend: 12,
       started_at: JAN_2026,
       created_at: '2026-01-10 12:00:00',
+      rage_clicks: 0,
+      dead_clicks: 0,
+      errors: 0,
+      failed_requests: 0,
       vitals: [
         {
           name: 'LCP',

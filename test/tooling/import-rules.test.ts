@@ -18,7 +18,7 @@ const FOLDERS = ['src', 'server', 'demo', 'e2e'];
 type Tree = Record<string, string>;
 
 /** A miniature of the real layout in which every import is one the rules allow, including the ones they
- *  allow narrowly: a dynamic import of the tracker from the npm entry, a type-only import of the wire
+ *  allow narrowly: the recorder starting the signals it ships with, a dynamic import of the tracker from the npm entry, a type-only import of the wire
  *  shapes and the backoff rules from the collector, delivery naming a stored key, the Flameup mirror
  *  reusing the backoff rules and reading an option's type, a worker module reaching a request type. */
 const allowed: Tree = {
@@ -37,8 +37,13 @@ const allowed: Tree = {
   'src/observe/named-events.ts':
     "import { byteLength } from '../lib/bytes';\nimport type { Enqueue } from '../types';\n" +
     "export const track = (enqueue: Enqueue): number => byteLength('x') + enqueue.length;\n",
+  'src/observe/signals/shared.ts':
+    "import type { Enqueue } from '../../types';\nexport type Emit = Enqueue;\n",
+  'src/observe/signals/signals.ts':
+    "import type { Emit } from './shared';\nexport const startSignals = (emit: Emit) => emit;\n",
   'src/observe/recorder.ts':
-    "import { record } from '@rrweb/record';\nexport const startRecorder = () => record;\n",
+    "import { record } from '@rrweb/record';\nimport { startSignals } from './signals/signals';\n" +
+    'export const startRecorder = () => [record, startSignals];\n',
   'src/flameup/flameup.ts':
     "import type { Options } from '../config';\nimport { classify } from '../deliver/backoff';\n" +
     'export const startFlameup = (options: Options): boolean => classify(200) && !!options;\n',
@@ -78,6 +83,24 @@ const forbidden: { rule: string; from: string; to: string; files: Tree }[] = [
     to: 'src/deliver/queue.ts',
     files: {
       'src/observe/goals.ts': "import { size } from '../deliver/queue';\nexport const goals = size;\n",
+    },
+  },
+  {
+    rule: 'observe-imports-only-shared',
+    from: 'src/observe/vitals.ts',
+    to: 'src/observe/signals/signals.ts',
+    files: {
+      'src/observe/vitals.ts':
+        "import { startSignals } from './signals/signals';\nexport const startVitals = startSignals;\n",
+    },
+  },
+  {
+    rule: 'signals-belong-to-the-recorder',
+    from: 'src/observe/signals/errors.ts',
+    to: 'src/deliver/queue.ts',
+    files: {
+      'src/observe/signals/errors.ts':
+        "import { size } from '../../deliver/queue';\nexport const startErrors = size;\n",
     },
   },
   {
