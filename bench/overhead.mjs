@@ -169,7 +169,10 @@ export async function run({ log }) {
     // BENCH_PROFILE=1: one more run of each Spoor variant under the DevTools CPU profiler, on a build
     // whose functions keep their names, outside the measured rounds (the profiler slows the page).
     if (profiling) {
-      for (const variant of variants.filter((v) => v === 'spoor' || v === 'spoor:worker=false')) {
+      // rrweb-spoor too: the same rrweb with the same options, alone, to compare rrweb's own time with.
+      for (const variant of variants.filter(
+        (v) => v === 'spoor' || v === 'spoor:worker=false' || v === 'rrweb-spoor',
+      )) {
         const profiled = await runOnce({ ...context, profile: true, src: '/readable' }, variant, 'profile');
         result.tables.push(summariseProfile(profiled.cpuProfile, variant));
       }
