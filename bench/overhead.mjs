@@ -2,9 +2,14 @@
 // several variants, interleaved round by round (none, rrweb, rrweb-json, spoor, ..., none, ...) so that a
 // noisy neighbour on the shared machine hurts all of them alike:
 //   none       — no recorder at all;
-//   rrweb      — @rrweb/record bundled alone, emitting into an array, with the options Spoor passes;
+//   rrweb      — @rrweb/record bundled alone, emitting into an array, with rrweb's default options
+//                (bare rrweb, as a site would record with it);
 //   rrweb-json — the same, serializing the events gathered to JSON every 5 s and once at the end (what
 //                any recorder that sends its events must do at the least);
+//   rrweb-spoor — bare rrweb again, but with the record options Spoor passes (src/observe/recorder.ts):
+//                the cost of those options, apart from the cost of Spoor's own code;
+//   rrweb:<a>+<b> / rrweb-spoor:-<a> (BENCH_EXTRA_VARIANTS) — rrweb's defaults plus Spoor's options a
+//                and b, or Spoor's options less a: what each option costs;
 //   spoor      — dist/spoor.min.js fully on: recording, batching, gzip (in a worker), delivery to a real
 //                local collector; spoor:worker=false compresses on the main thread;
 //   spoor-before — with BENCH_BEFORE_DIST=<folder of another build>, that build, in the same rounds.
@@ -22,6 +27,7 @@ import { benchDir, distDir, resultsDir, resultsFile } from './lib/paths.mjs';
 import { buildReadableDist, summariseProfile } from './lib/profile.mjs';
 import { startStaticServer } from './lib/static-server.mjs';
 import { formatBytes, formatMs, formatRatio, median } from './lib/stats.mjs';
+import { mainThreadSelfTime, traceCategories } from './lib/trace.mjs';
 
 const chromiumPath = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 const launchArgs = [
@@ -42,10 +48,11 @@ const workload = { frames: 80, perFrame: 250 };
 const input = { moves: 100, wheelEvery: 10, wheelDelta: 400, pauseMs: 10 };
 
 /**
- * The record options Spoor's recorder passes to rrweb (src/observe/recorder.ts), so that "bare rrweb" differs
- * from Spoor only by Spoor's own code: privacy defaults, 50 ms mouse-move sampling, slim DOM, no canvas.
+ * The record options Spoor's recorder passes to rrweb (src/observe/recorder.ts), so that rrweb-spoor differs
+ * from Spoor only by Spoor's own code: privacy defaults, mouse-move sampling, slim DOM, no canvas. The
+ * rrweb and rrweb-json variants pass none of them (rrweb's defaults).
  */
-const rrwebOptions = {
+export const rrwebOptions = {
   blockClass: 'spoor-block',
   ignoreClass: 'spoor-ignore',
   ignoreSelector: 'input[type="password" i]',
@@ -57,6 +64,9 @@ const rrwebOptions = {
   recordCanvas: false,
   inlineImages: false,
   collectFonts: false,
+  // Spoor passes an error handler (rrweb then wraps its observers' callbacks in try/catch); a function
+  // cannot cross page.evaluate, so `true` stands for one that swallows the error, as Spoor's does.
+  errorHandler: true,
 };
 
 const metricNames = [
@@ -82,7 +92,7 @@ export async function run({ log }) {
   }
 
   const notes = [];
-  const variants = ['none', 'rrweb', 'rrweb-json'];
+  const variants = ['none', 'rrweb', 'rrweb-json', 'rrweb-spoor'];
   const beforeDist = process.env.BENCH_BEFORE_DIST;
   const spoorMissing = [
     !existsSync(join(distDir, 'spoor.min.js')) && 'dist/spoor.min.js (run `node build.mjs`)',
@@ -93,9 +103,12 @@ export async function run({ log }) {
     if (beforeDist && existsSync(join(beforeDist, 'spoor.min.js'))) variants.push('spoor-before');
     // Extra Spoor variants to find where its cost goes, e.g. BENCH_EXTRA_VARIANTS=spoor:compress=false,
     // spoor:vitals=false+compress=false (each option becomes a data-* attribute of the script tag).
-    for (const extra of (process.env.BENCH_EXTRA_VARIANTS ?? '').split(',').filter(Boolean))
-      variants.push(extra);
   } else notes.push(`Spoor variant skipped: missing ${spoorMissing.join(' and ')}.`);
+  // Extra variants, Spoor's as above or rrweb's with some of Spoor's options (rrweb:slimDOMOptions,
+  // rrweb-spoor:-maskAllInputs): what each option costs.
+  for (const extra of (process.env.BENCH_EXTRA_VARIANTS ?? '').split(',').filter(Boolean)) {
+    if (!isSpoor(extra) || spoorMissing.length === 0) variants.push(extra);
+  }
 
   await bundleRrwebIife();
   const profiling = process.env.BENCH_PROFILE === '1';
@@ -137,10 +150,29 @@ export async function run({ log }) {
       log(`round ${round + 1}/${rounds} done`);
     }
     const result = summarise(runs, variants, notes);
+    // BENCH_TRACE=<rounds>: more interleaved rounds, each run under a Chromium trace, summarised as the
+    // main thread's self time by trace event (script, compiling, GC, layout, loading, ...), median per
+    // variant: where the main-thread CPU of each goes. Outside the measured rounds (tracing costs).
+    const traceRounds = Number(process.env.BENCH_TRACE ?? 0);
+    if (traceRounds > 0) {
+      const traced = [];
+      for (let round = 0; round < traceRounds; round++) {
+        for (const variant of variants) {
+          const { trace } = await runOnce({ ...context, trace: true }, variant, `trace${round + 1}`);
+          traced.push({ round, variant, self: trace });
+        }
+        log(`traced round ${round + 1}/${traceRounds} done`);
+      }
+      result.tables.push(summariseTraces(traced, variants));
+      result.data.traces = traced.map((t) => ({ ...t, self: Object.fromEntries(t.self) }));
+    }
     // BENCH_PROFILE=1: one more run of each Spoor variant under the DevTools CPU profiler, on a build
     // whose functions keep their names, outside the measured rounds (the profiler slows the page).
     if (profiling) {
-      for (const variant of variants.filter((v) => v === 'spoor' || v === 'spoor:worker=false')) {
+      // rrweb-spoor too: the same rrweb with the same options, alone, to compare rrweb's own time with.
+      for (const variant of variants.filter(
+        (v) => v === 'spoor' || v === 'spoor:worker=false' || v === 'rrweb-spoor',
+      )) {
         const profiled = await runOnce({ ...context, profile: true, src: '/readable' }, variant, 'profile');
         result.tables.push(summariseProfile(profiled.cpuProfile, variant));
       }
@@ -154,7 +186,7 @@ export async function run({ log }) {
   }
 }
 
-async function runOnce({ browser, origin, collector, profile, src }, variant, label) {
+async function runOnce({ browser, origin, collector, profile, trace, src }, variant, label) {
   // A fresh context per run: empty storage, so Spoor mints a new session every time.
   const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
   const page = await context.newPage();
@@ -200,6 +232,7 @@ async function runOnce({ browser, origin, collector, profile, src }, variant, la
       await cdp.send('Profiler.enable');
       await cdp.send('Profiler.start');
     }
+    if (trace) await browser.startTracing(page, { categories: traceCategories });
     const cpuBefore = await rendererCpu(browser);
     const before = await metrics(cdp);
     const started = Date.now();
@@ -215,6 +248,9 @@ async function runOnce({ browser, origin, collector, profile, src }, variant, la
     const windowMs = Date.now() - started;
     const after = await metrics(cdp);
     const cpuAfter = await rendererCpu(browser);
+    const traced = trace
+      ? mainThreadSelfTime(JSON.parse((await browser.stopTracing()).toString()))
+      : undefined;
     let cpuProfile;
     if (profile) {
       ({ profile: cpuProfile } = await cdp.send('Profiler.stop'));
@@ -234,6 +270,7 @@ async function runOnce({ browser, origin, collector, profile, src }, variant, la
     const result = {
       windowMs,
       ...(cpuProfile ? { cpuProfile } : {}),
+      ...(traced ? { trace: traced } : {}),
       // Main-thread CPU (ThreadTime) and the renderer process's CPU, all threads (ProcessTime): CPU
       // time, fine-grained, so a neighbour taking the core does not inflate it; the DevTools commands
       // the bench itself sends (its evaluate calls) are taken off the main thread's figure.
@@ -256,7 +293,7 @@ async function runOnce({ browser, origin, collector, profile, src }, variant, la
       workloadMs: page_.ms,
       mutations: page_.mutations,
     };
-    if (variant === 'rrweb') {
+    if (variant === 'rrweb-spoor') {
       // Counted after the measurement window: serialising is not part of bare rrweb's cost (it is of
       // rrweb-json's).
       Object.assign(
@@ -309,13 +346,14 @@ async function metrics(cdp) {
 }
 
 async function startVariant(page, variant, collector, src) {
-  if (variant === 'rrweb' || variant === 'rrweb-json') {
+  if (isRrweb(variant)) {
     await page.evaluate(
       async ({ options, json }) => {
         await window.__bench.loadScript('/bundles/rrweb-record.js');
         window.__events = [];
         window.__stopRecording = window.rrwebRecord({
           ...options,
+          ...(options.errorHandler ? { errorHandler: () => true } : {}),
           emit: (event) => window.__events.push(event),
         });
         if (json) {
@@ -329,7 +367,7 @@ async function startVariant(page, variant, collector, src) {
           window.__serializer = setInterval(window.__serialize, 5000);
         }
       },
-      { options: rrwebOptions, json: variant === 'rrweb-json' },
+      { options: optionsOf(variant), json: variant === 'rrweb-json' },
     );
   } else if (isSpoor(variant)) {
     const extra = Object.fromEntries(
@@ -500,6 +538,58 @@ function isSpoor(variant) {
   return variant.startsWith('spoor');
 }
 
+function isRrweb(variant) {
+  return variant.startsWith('rrweb');
+}
+
+/**
+ * The record options of an rrweb variant: none (rrweb's defaults) for rrweb and rrweb-json, Spoor's for
+ * rrweb-spoor; `rrweb:a+b` adds Spoor's options a and b to the defaults, `rrweb-spoor:-a` takes a away.
+ */
+function optionsOf(variant) {
+  const [base, changes = ''] = variant.split(':');
+  const names = changes.split('+').filter(Boolean);
+  if (base === 'rrweb-spoor') {
+    const removed = new Set(names.map((name) => name.replace(/^-/, '')));
+    return Object.fromEntries(Object.entries(rrwebOptions).filter(([name]) => !removed.has(name)));
+  }
+  if (base === 'rrweb') return Object.fromEntries(names.map((name) => [name, rrwebOptions[name]]));
+  return {};
+}
+
+/** The traced rounds: main-thread self time by trace event, median per variant, the events that
+ *  differ most between the variants first. */
+function summariseTraces(traced, variants) {
+  const names = new Set(traced.flatMap((t) => [...t.self.keys()]));
+  const med = (variant, name) =>
+    median(traced.filter((t) => t.variant === variant).map((t) => t.self.get(name) ?? 0));
+  const totals = Object.fromEntries(
+    variants.map((variant) => [
+      variant,
+      median(
+        traced
+          .filter((t) => t.variant === variant)
+          .map((t) => [...t.self.values()].reduce((a, b) => a + b, 0)),
+      ),
+    ]),
+  );
+  const spread = (name) => {
+    const values = variants.map((variant) => med(variant, name));
+    return Math.max(...values) - Math.min(...values);
+  };
+  const rows = [['all traced main-thread events', ...variants.map((variant) => formatMs(totals[variant]))]];
+  for (const name of [...names].sort((a, b) => spread(b) - spread(a)).slice(0, 30)) {
+    if (spread(name) < 1) break;
+    rows.push([name, ...variants.map((variant) => formatMs(med(variant, name)))]);
+  }
+  const rounds = new Set(traced.map((t) => t.round)).size;
+  return {
+    title: `Main thread under a Chromium trace: self thread time by trace event, median of ${rounds} traced rounds (the events that differ most between variants)`,
+    header: ['trace event', ...variants],
+    rows,
+  };
+}
+
 function sum(values) {
   return values.reduce((total, value) => total + (value ?? 0), 0);
 }
@@ -585,11 +675,22 @@ function summarise(runs, variants, notes) {
     ]) {
       const vsRrweb = points(variant, 'rrweb', key);
       const vsJson = variants.includes('rrweb-json') ? points(variant, 'rrweb-json', key) : undefined;
+      const vsOptions =
+        variants.includes('rrweb-spoor') && variant !== 'rrweb-spoor'
+          ? points(variant, 'rrweb-spoor', key)
+          : undefined;
       const range = (p) =>
         `${signed(p.points)} (rounds ${signed(Math.min(...p.perRound))}..${signed(Math.max(...p.perRound))})`;
-      pointRows.push([variant, label, range(vsRrweb), vsJson ? range(vsJson) : '—']);
+      pointRows.push([
+        variant,
+        label,
+        range(vsRrweb),
+        vsJson ? range(vsJson) : '—',
+        vsOptions ? range(vsOptions) : '—',
+      ]);
       summary[key][`${variant}PointsVsRrweb`] = vsRrweb;
       if (vsJson) summary[key][`${variant}PointsVsRrwebJson`] = vsJson;
+      if (vsOptions) summary[key][`${variant}PointsVsRrwebSpoor`] = vsOptions;
       if (variant === 'spoor' && key !== 'processCpuMs') {
         targets.push({
           name: `${label}: Spoor within 2 points of bare rrweb`,
@@ -625,13 +726,14 @@ function summarise(runs, variants, notes) {
     {
       title:
         "Points of none's main-thread CPU (variant − baseline) ÷ none × 100, paired per round, median (range over rounds)",
-      header: ['variant', 'measure', 'vs rrweb', 'vs rrweb-json'],
+      header: ['variant', 'measure', 'vs rrweb', 'vs rrweb-json', "vs rrweb-spoor (Spoor's options)"],
       rows: pointRows,
     },
   ];
 
   const spoorVariants = variants.filter(isSpoor);
-  const rrwebRuns = byVariant('rrweb');
+  // The events Spoor records: rrweb with Spoor's options.
+  const rrwebRuns = byVariant('rrweb-spoor');
   if (spoorVariants.length > 0) {
     const wire = (variant) => {
       const list = byVariant(variant);
@@ -665,7 +767,7 @@ function summarise(runs, variants, notes) {
       title: 'Bytes on the wire (same workload; median of the rounds; JSON = decompressed /track bodies)',
       header: ['figure', ...spoorVariants],
       rows: [
-        row('rrweb events as JSON (bare rrweb run)', () =>
+        row("rrweb events as JSON (rrweb with Spoor's options)", () =>
           formatBytes(median(rrwebRuns.map((r) => r.jsonBytes))),
         ),
         row(
