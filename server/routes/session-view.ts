@@ -6,11 +6,11 @@ import type { SessionListRow, Store } from '../store/store.js';
 
 /** A session as the read endpoints show it (docs/contract.md, "List sessions"); IP and
  *  irregular-traffic verdict only when asked for. */
-export function sessionView(
+export async function sessionView(
   store: Store,
   row: SessionListRow,
   opts: { includeIp: boolean; checkIrregular: boolean },
-): SessionRow {
+): Promise<SessionRow> {
   const view: SessionRow = {
     id: row.id,
     browser: row.browser,
@@ -29,6 +29,6 @@ export function sessionView(
     external_id: row.external_id,
   };
   if (opts.includeIp) view.ip_address = row.ip_address;
-  if (opts.checkIrregular) view.irregular_traffic = irregularVerdict(store.interactionSummary(row.id));
+  if (opts.checkIrregular) view.irregular_traffic = irregularVerdict(await store.interactionSummary(row.id));
   return view;
 }

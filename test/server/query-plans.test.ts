@@ -1,9 +1,9 @@
 // Every query the read endpoints and /track run, as SQLite plans it (EXPLAIN QUERY PLAN): each must
 // reach its rows through an index. Plans without statistics (no ANALYZE) do not depend on the row
 // count, so an empty database shows the plans of a million-session one.
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, expect, it } from 'vitest';
 import { SORT_KEYS } from '../../server/store/store.js';
-import { type Collector, custom, startCollector, V1, visit } from './harness.js';
+import { type Collector, custom, sqliteDescribe, startCollector, V1, visit } from './harness.js';
 
 let c: Collector | undefined;
 afterEach(async () => {
@@ -58,11 +58,11 @@ async function exercise(collector: Collector): Promise<void> {
   expect((await collector.read(`${V1}/sessions/get-events`, { session_id: 1 })).status).toBe(200);
 }
 
-describe('query plans', () => {
+sqliteDescribe('query plans', () => {
   it("looks up get-visits' vitals through the visit_id index, never scanning the vitals table", async () => {
     c = await startCollector();
     await exercise(c);
-    const vitals = c.store.queryPlans().filter((q) => /FROM vitals WHERE visit_id IN/.test(q.sql));
+    const vitals = c.sqlite.queryPlans().filter((q) => /FROM vitals WHERE visit_id IN/.test(q.sql));
     expect(vitals).toHaveLength(1);
     expect(vitals[0]?.plan.join('\n')).toMatch(/SEARCH vitals USING INDEX vitals_visit \(visit_id=\?\)/);
   });
@@ -70,7 +70,7 @@ describe('query plans', () => {
   it('reaches the rows of every /track and read query through an index: no plan scans a whole table', async () => {
     c = await startCollector();
     await exercise(c);
-    const plans = c.store.queryPlans();
+    const plans = c.sqlite.queryPlans();
     expect(plans.length).toBeGreaterThan(20);
     const scans = plans.filter((q) => q.plan.some((step) => /^SCAN /.test(step)));
     expect(scans).toEqual([]);
@@ -79,7 +79,7 @@ describe('query plans', () => {
   it("chooses the sessions list's page on the index alone, reading the table for the page's rows only", async () => {
     c = await startCollector();
     await exercise(c);
-    const lists = c.store.queryPlans().filter((q) => /WHERE s\.id IN \(/.test(q.sql));
+    const lists = c.sqlite.queryPlans().filter((q) => /WHERE s\.id IN \(/.test(q.sql));
     expect(lists.length).toBe(SORT_KEYS.length);
     for (const q of lists) {
       expect(q.plan.join('\n')).toMatch(/SEARCH s USING INTEGER PRIMARY KEY \(rowid=\?\)/);

@@ -172,7 +172,15 @@ describe("the collector's own package.json", () => {
     const runtime = read('server/package.json').dependencies as Record<string, string>;
     const rootLock = read('package-lock.json').packages as Record<string, { version: string }>;
     const serverLock = read('server/package-lock.json').packages as Record<string, { version: string }>;
-    expect(Object.keys(runtime).sort()).toEqual(['better-sqlite3', 'pino', 'piscina', 'ua-parser-js']);
+    expect(Object.keys(runtime).sort()).toEqual([
+      'better-sqlite3',
+      'ioredis',
+      'pg',
+      'pino',
+      'piscina',
+      'rate-limiter-flexible',
+      'ua-parser-js',
+    ]);
     for (const [name, version] of Object.entries(runtime)) {
       expect(rootLock[`node_modules/${name}`]?.version, name).toBe(version);
       expect(serverLock[`node_modules/${name}`]?.version, name).toBe(version);
