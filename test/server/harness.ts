@@ -71,13 +71,15 @@ export async function startCollector(
     rootDir?: string;
     startAt?: number;
     store?: StoreOptions;
+    /** The engine, when a test compares both; else the run's (ENGINE). */
+    engine?: 'sqlite' | 'postgres';
     /** A Flameup relay wired into /track, as main.ts wires one; stopped on close. */
     flameup?: (store: Store, project: Project) => FlameupRelay;
   } = {},
 ): Promise<Collector> {
   const dir = mkdtempSync(join(tmpdir(), 'spoor-test-'));
   const config = loadConfig({ SPOOR_DATA: dir, ...env }, opts.rootDir);
-  const pg = testEngine() === 'postgres' ? await freshDatabase() : null;
+  const pg = (opts.engine ?? ENGINE) === 'postgres' ? await freshDatabase() : null;
   const store: Store = pg ? await pg.open() : openStore(config.dbFile, opts.store);
   const project = await ensureDemoProject(config, store);
   const clock = { now: opts.startAt ?? Date.now() };
