@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'vitest';
-import { createApp, ensureDemoProject } from '../../server/app.js';
+import { type AppOptions, createApp, ensureDemoProject } from '../../server/app.js';
 import { type Config, loadConfig } from '../../server/config.js';
 import { createCollectorServer } from '../../server/http/server.js';
 import type { FlameupRelay } from '../../server/relay/relay.js';
@@ -71,6 +71,8 @@ export async function startCollector(
     rootDir?: string;
     startAt?: number;
     store?: StoreOptions;
+    /** Rate limiters and Redis's health, as main.ts wires them with SPOOR_REDIS_URL. */
+    app?: Pick<AppOptions, 'limiter' | 'redisHealthy' | 'draining'>;
     /** The engine, when a test compares both; else the run's (ENGINE). */
     engine?: 'sqlite' | 'postgres';
     /** A Flameup relay wired into /track, as main.ts wires one; stopped on close. */
@@ -93,6 +95,7 @@ export async function startCollector(
       store,
       now: () => clock.now,
       logError: (_m, e) => errors.push(e),
+      ...opts.app,
       ...(flameup ? { flameup } : {}),
     }),
     config.http,
