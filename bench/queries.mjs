@@ -8,14 +8,14 @@ import { apiToken, firstMs, lastMs, SESSIONS, seededDatabase } from './seed.mjs'
 const requestsPerKind = Number(process.env.BENCH_QUERY_REQUESTS ?? 50);
 /** A slow kind stops early rather than blow the 10-minute budget of `npm run bench`; it says so. */
 const budgetMsPerKind = Number(process.env.BENCH_QUERY_BUDGET_MS ?? 20_000);
-const warmup = 3;
+export const warmup = 3;
 
 const day = (ms) => new Date(ms).toISOString().slice(0, 10);
 const monthStart = (i) => Date.UTC(2025, 6 + (i % 12), 1);
 const monthEnd = (i) => Date.UTC(2025, 7 + (i % 12), 1) - 1;
 
 /** Each kind builds its i-th request body (and page); bodies vary so no two requests are identical. */
-const kinds = [
+export const kinds = [
   {
     name: 'sessions: one month, unread, created_at desc (the API example)',
     path: 'project/sessions',
