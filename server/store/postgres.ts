@@ -299,6 +299,7 @@ export async function openPostgresStore(url: string, options: PostgresOptions = 
   await ensurePartitions((options.now ?? Date.now)());
 
   const store = createStore(engine, {
+    upkeep: ensurePartitions,
     /** Drops each monthly partition of batches that ends before `beforeMs`, with its rows' hashes. */
     async dropExpired(beforeMs) {
       const rows = await engine.read(function* () {

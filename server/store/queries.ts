@@ -330,6 +330,7 @@ function* eraseChunk(sessionId: number, budget: number, also?: () => Program<voi
 /** What an engine adds to the shared store: what only it can do. */
 export interface EngineExtras {
   dropExpired?: (beforeMs: number) => Promise<number>;
+  upkeep?: (nowMs: number) => Promise<void>;
 }
 
 /** The Store over an engine: every method is one program run the way its kind of work needs. */
@@ -694,6 +695,8 @@ export function createStore(engine: Engine, extras: EngineExtras = {}): Store {
     },
 
     dropExpired: (beforeMs) => extras.dropExpired?.(beforeMs) ?? Promise.resolve(0),
+
+    upkeep: (nowMs) => extras.upkeep?.(nowMs) ?? Promise.resolve(),
 
     healthy: () => engine.healthy(),
 

@@ -71,6 +71,8 @@ export function startRetention(options: RetentionOptions): Retention {
   let running: Promise<number> | null = null;
 
   const sweepOnce = async (): Promise<number> => {
+    // Whatever the retention, the engine's upkeep runs on the same timer (PostgreSQL's partitions).
+    await options.store.upkeep(now());
     if (options.days <= 0) return 0;
     const cutoff = now() - options.days * 86_400_000;
     let erased = 0;

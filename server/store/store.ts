@@ -305,6 +305,11 @@ export interface Store {
    * partitions of recordings that are all older than `beforeMs`; SQLite has none. Answers how many.
    */
   dropExpired(beforeMs: number): Promise<number>;
+  /**
+   * The engine's own upkeep, run hourly by the retention sweep: PostgreSQL creates the monthly
+   * partitions of recordings around `nowMs` before rows need them; SQLite has none.
+   */
+  upkeep(nowMs: number): Promise<void>;
   /** Whether the database answers a query (GET /healthz, /readyz). */
   healthy(): Promise<boolean>;
   /** Rows per table, for tests and diagnostics. */
