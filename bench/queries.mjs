@@ -115,7 +115,12 @@ export async function run({ log }) {
 
   // SPOOR_READ_LIMIT is the collector's own setting for the read endpoints' per-token budget (60/min by
   // default); ~400 requests in a minute or two from one token would otherwise measure 429s.
-  const collector = await startCollector({ data: seeded.data, env: { SPOOR_READ_LIMIT: '1000000' } });
+  // No retention sweep either: the seeded year lies in the past, and the sweep would erase the cached
+  // database while it is measured.
+  const collector = await startCollector({
+    data: seeded.data,
+    env: { SPOOR_READ_LIMIT: '1000000', SPOOR_RETENTION_DAYS: '0' },
+  });
   const rows = [];
   const results = [];
   const notes = [
