@@ -9,7 +9,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { type CustomRow, customRow } from '../../server/ingest/check.js';
 import { createFlameupRelay, type FlameupRelay } from '../../server/relay/relay.js';
 import type { PostgresStore } from '../../server/store/postgres.js';
-import { all, get } from '../../server/store/sql.js';
+import { all, get, run } from '../../server/store/sql.js';
 import type { NewBatch } from '../../server/store/store.js';
 import { type FlameupStandin, startFlameupStandin } from '../support/flameup-standin.js';
 import { type FreshDatabase, freshDatabase } from '../support/postgres.js';
@@ -108,6 +108,31 @@ onPostgres('the PostgreSQL engine', () => {
     expect(outcomes.filter((o) => !o.duplicate)).toHaveLength(20);
     expect(outcomes.filter((o) => o.duplicate)).toHaveLength(20);
     expect(await b.counts()).toMatchObject({ batches: 20, batch_hashes: 20 });
+  });
+
+  it('refuses only the write that fails in a group commit, and commits its neighbours', async () => {
+    const store = await opened(await database());
+    const project = (key: string) =>
+      run(
+        "INSERT INTO projects (public_key, api_token_hash, name, created_at) VALUES (?, ?, ?, '2026-01-01 00:00:00')",
+        key,
+        `hash-${key}`,
+        key,
+      );
+    // Queued in the same turn of the loop: one group.
+    const outcomes = await Promise.allSettled([
+      store.engine.group(() => project('a')),
+      store.engine.group(function* () {
+        yield* project('b');
+        yield* project('a'); // public_key is UNIQUE: this write fails, and its 'b' goes with it
+      }),
+      store.engine.group(() => project('c')),
+    ]);
+    expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    const keys = await store.engine.read(() =>
+      all<{ public_key: string }>('SELECT public_key FROM projects ORDER BY id'),
+    );
+    expect(keys.map((k) => k.public_key)).toEqual(['a', 'c']);
   });
 
   it('keeps recordings in monthly partitions and drops the months past retention whole', async () => {
