@@ -73,6 +73,7 @@ export default defineConfig(async () => {
                     'test/server/ingest-check.test.ts',
                     'test/server/setup-errors.test.ts',
                     'test/server/durability.test.ts',
+                    'test/server/sql.test.ts',
                   ],
                   env: { SPOOR_TEST_ENGINE: 'postgres' },
                 },

@@ -78,6 +78,8 @@ export interface Config {
   logLevel: string;
   /** SPOOR_DATABASE_URL: a postgres:// URL puts the store on PostgreSQL; null keeps SQLite at dbFile. */
   databaseUrl: string | null;
+  /** SPOOR_DATABASE_POOL_SIZE: connections each instance keeps to PostgreSQL. @default 10 */
+  databasePoolSize: number;
   /** SPOOR_REDIS_URL: rate limits shared by every instance through this Redis; null keeps them in process. */
   redisUrl: string | null;
   /** SPOOR_REDIS_PREFIX: the start of every key this deployment keeps in Redis. @default spoor */
@@ -216,6 +218,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, rootDir: string
     retentionDays: intEnv(env, 'SPOOR_RETENTION_DAYS', 90),
     logLevel: env.SPOOR_LOG_LEVEL || 'info',
     databaseUrl: urlEnv(env, 'SPOOR_DATABASE_URL', ['postgres:', 'postgresql:']),
+    databasePoolSize: intEnv(env, 'SPOOR_DATABASE_POOL_SIZE', 10) || 10,
     redisUrl: urlEnv(env, 'SPOOR_REDIS_URL', ['redis:', 'rediss:']),
     redisPrefix: env.SPOOR_REDIS_PREFIX?.trim() || 'spoor',
   };

@@ -9,6 +9,8 @@ export function openConfiguredStore(
   config: Config,
   options: { logError?: (message: string, error: unknown) => void } = {},
 ): Promise<Store> {
-  if (config.databaseUrl) return openPostgresStore(config.databaseUrl, options);
+  if (config.databaseUrl) {
+    return openPostgresStore(config.databaseUrl, { ...options, poolSize: config.databasePoolSize });
+  }
   return Promise.resolve(openStore(config.dbFile, options));
 }
