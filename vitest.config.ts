@@ -76,6 +76,8 @@ export default defineConfig(async () => {
                     'test/server/sql.test.ts',
                   ],
                   env: { SPOOR_TEST_ENGINE: 'postgres' },
+                  // Every database a test file created is dropped after it, closed or not.
+                  setupFiles: ['test/support/postgres-setup.ts'],
                 },
               },
             ]

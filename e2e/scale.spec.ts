@@ -263,7 +263,8 @@ test('3,700 /track requests from one address over the three instances meet one s
       statuses.push(res.status);
     }
   };
-  await Promise.all(Array.from({ length: 16 }, () => worker()));
+  // A few clients, not a burst: the other Playwright worker's journeys share the machine's two cores.
+  await Promise.all(Array.from({ length: 4 }, () => worker()));
   expect(statuses).toHaveLength(3700);
   const refused = statuses.filter((s) => s === 429).length;
   // One budget of 3,600 a minute for the address, whichever instance answers; the visit above spent

@@ -17,6 +17,8 @@ export function testEngine(): 'sqlite' | 'postgres' {
 }
 
 let counter = 0;
+/** Databases this process created and has not dropped yet. */
+const created = new Set<string>();
 
 /** The URL of another database on the test server. */
 export function databaseUrl(name: string): string {
@@ -47,14 +49,31 @@ export async function freshDatabase(): Promise<FreshDatabase> {
   counter += 1;
   const name = `spoor_test_${process.pid}_${Date.now().toString(36)}_${counter}`;
   await admin((c) => c.query(`CREATE DATABASE ${name}`));
+  created.add(name);
   const url = databaseUrl(name);
   return {
     name,
     url,
     // drop() ends the connections of a store a test left open: that is no failure worth a log line.
     open: (options) => openPostgresStore(url, { logError: () => undefined, ...options }),
-    drop: () => admin((c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)).then(() => undefined),
+    drop: async () => {
+      await admin((c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
+      created.delete(name);
+    },
   };
+}
+
+/**
+ * Drops every database this process created and a test left behind (a collector it never closed):
+ * the server-pg project runs it after each test file (test/support/postgres-setup.ts).
+ */
+export async function dropLeftovers(): Promise<void> {
+  if (created.size === 0) return;
+  const names = [...created];
+  created.clear();
+  await admin(async (c) => {
+    for (const name of names) await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+  });
 }
 
 /** Whether the test PostgreSQL answers (for a one-line hint instead of a wall of errors). */
