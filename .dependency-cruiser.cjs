@@ -265,6 +265,22 @@ module.exports = {
       to: { path: 'node_modules/better-sqlite3/' },
     },
     {
+      name: 'postgres-only-in-store',
+      comment:
+        'Only server/store/ connects to PostgreSQL (node-postgres): everything else, the relay included, runs programs on the engine the store hands it.',
+      severity: 'error',
+      from: { path: '^server/', pathNot: '^server/store/' },
+      to: { path: 'node_modules/pg/', dependencyTypesNot: ['type-only'] },
+    },
+    {
+      name: 'redis-only-in-rate-limit',
+      comment:
+        'Redis holds the shared rate limits and nothing else: only server/http/rate-limit.ts talks to it (ioredis, rate-limiter-flexible).',
+      severity: 'error',
+      from: { path: '^server/', pathNot: '^server/http/rate-limit\\.ts$' },
+      to: { path: 'node_modules/(ioredis|rate-limiter-flexible)/', dependencyTypesNot: ['type-only'] },
+    },
+    {
       name: 'relay-uses-the-store-database',
       comment: "The relay writes through the store's open database and opens none itself (its types only).",
       severity: 'error',

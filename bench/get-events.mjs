@@ -125,13 +125,13 @@ async function measure() {
   const server_ = join(fileURLToPath(new URL('..', import.meta.url)), 'server');
   const { createApp, ensureDemoProject } = await import(join(server_, 'app.ts'));
   const { loadConfig } = await import(join(server_, 'config.ts'));
-  const { openStore } = await import(join(server_, 'store.ts'));
+  const { openStore } = await import(join(server_, 'store', 'sqlite.ts'));
   const { trackBody } = await import('./lib/rrweb-events.mjs');
 
   const dir = mkdtempSync(join(tmpdir(), 'spoor-bench-events-'));
   const config = loadConfig({ SPOOR_DATA: dir, SPOOR_READ_LIMIT: '100000' });
   const store = openStore(config.dbFile);
-  const project = ensureDemoProject(config, store);
+  const project = await ensureDemoProject(config, store);
   const server = createServer(createApp({ config, store }));
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
 
@@ -140,19 +140,21 @@ async function measure() {
     `INSERT INTO batches (session_id, tab, first_ts, last_ts, event_count, events, interaction_count,
        input_times, created_at) VALUES (?, 1, ?, ?, ?, ?, 0, '[]', '2026-01-05 00:00:00')`,
   );
-  const session = () =>
-    store.createSession({
-      projectId: project.id,
-      browser: null,
-      device: null,
-      platformOs: null,
-      country: null,
-      ipAddress: null,
-      userAgent: null,
-      entryUrl: null,
-      referrer: null,
-      nowMs: t0,
-    }).id;
+  const session = async () =>
+    (
+      await store.createSession({
+        projectId: project.id,
+        browser: null,
+        device: null,
+        platformOs: null,
+        country: null,
+        ipAddress: null,
+        userAgent: null,
+        entryUrl: null,
+        referrer: null,
+        nowMs: t0,
+      })
+    ).id;
   const stored = (id, gzip) => {
     const body = JSON.parse(gunzipSync(gzip).toString('utf8'));
     const events = Array.isArray(body) ? body : body.events;
@@ -177,7 +179,7 @@ async function measure() {
   const cases = [];
   {
     // A typical session: 40 batches of ~50 KB of JSON, as the snippet sends them.
-    const id = session();
+    const id = await session();
     const blobs = [];
     for (let i = 0; i < 40; i++) {
       const { gzip } = trackBody({
@@ -193,7 +195,7 @@ async function measure() {
   }
   {
     // The largest batch /track accepts: 8 MiB of JSON after gunzip.
-    const id = session();
+    const id = await session();
     const { gzip } = trackBody({
       seed: 99,
       sessionIdentifier: 'x',
@@ -205,7 +207,7 @@ async function measure() {
   }
   {
     // A batch stored before batches were limited: 400,000 tiny events (~15 MB of JSON).
-    const id = session();
+    const id = await session();
     const events = Array.from({ length: 400_000 }, (_, i) => ({ type: 3, data: {}, timestamp: t0 + i }));
     const gzip = gzipSync(JSON.stringify({ sessionIdentifier: 'x', timer: 1, events }));
     stored(id, gzip);

@@ -112,13 +112,13 @@ export async function run({ log }) {
 }
 
 /** Runs a load slice and adds the CPU milliseconds the server process used meanwhile. */
-async function measured(pid, slice) {
+export async function measured(pid, slice) {
   const before = processCpuMs(pid);
   const result = await slice();
   return { ...result, cpuMs: processCpuMs(pid) - before };
 }
 
-async function mintIdentifiers(collector, count) {
+export async function mintIdentifiers(collector, count) {
   const identifiers = [];
   for (let i = 0; i < count; i++) {
     const response = await fetch(`${collector.api}/services/analytics/v1/session`, {
@@ -141,7 +141,7 @@ async function mintIdentifiers(collector, count) {
   return identifiers;
 }
 
-function makeBodies(identifiers) {
+export function makeBodies(identifiers, size = poolSize) {
   const random = generator(7);
   const start = Date.now();
   const openers = identifiers.map((sessionIdentifier, i) => {
@@ -157,7 +157,7 @@ function makeBodies(identifiers) {
   const pool = [];
   const json = [];
   const gzip = [];
-  for (let i = 0; i < poolSize; i++) {
+  for (let i = 0; i < size; i++) {
     // Batches of 4–48 KB of JSON: a quiet five seconds up to the 50 KB flush threshold.
     const body = trackBody({
       seed: i,

@@ -1,4 +1,5 @@
-// `npm run bench` (all parts) or `node bench/run.mjs size overhead ingest queries hostile get-events` (any of them).
+// `npm run bench` (all parts) or `node bench/run.mjs size overhead ingest queries hostile get-events postgres`
+// (any of them).
 // Each part returns tables and targets, or says why it was skipped; the whole run is written as JSON to
 // bench/results/ (git-ignored) so that figures can be compared across commits.
 import { writeFileSync } from 'node:fs';
@@ -13,6 +14,7 @@ const parts = {
   queries: () => import('./queries.mjs'),
   hostile: () => import('./hostile.mjs'),
   'get-events': () => import('./get-events.mjs'),
+  postgres: () => import('./postgres.mjs'),
 };
 // The bytes on the wire come from the same Chromium runs as the overhead figures.
 const aliases = { wire: 'overhead' };

@@ -191,7 +191,15 @@ test.afterAll(async () => {
 
 test('the built collector runs on its runtime dependencies alone', () => {
   const installed = (name: string) => existsSync(join(app, 'node_modules', name, 'package.json'));
-  for (const name of ['better-sqlite3', 'pino', 'piscina', 'ua-parser-js'])
+  for (const name of [
+    'better-sqlite3',
+    'pino',
+    'piscina',
+    'ua-parser-js',
+    'pg',
+    'ioredis',
+    'rate-limiter-flexible',
+  ])
     expect(installed(name), name).toBe(true);
   for (const name of ['tsx', 'esbuild', 'typescript', 'vitest', '@playwright/test', 'rrweb-player']) {
     expect(installed(name), name).toBe(false);

@@ -10,7 +10,8 @@ import { loadConfig } from './config.js';
 import { hashPassword } from './crypto/password.js';
 import { openFlameupStore } from './relay/queue.js';
 import { DEFAULT_FLAMEUP_URL } from './relay/relay.js';
-import { openStore, type Project, type Store } from './store/store.js';
+import { openConfiguredStore } from './store/open.js';
+import type { Project, Store } from './store/store.js';
 
 const USAGE = `Usage: npm run admin -- <command> [options]
 
@@ -43,9 +44,9 @@ function checkOrigin(raw: string): string {
   return url.origin;
 }
 
-function findProject(store: Store, ref: string | undefined): Project {
+async function findProject(store: Store, ref: string | undefined): Promise<Project> {
   if (!ref) throw new UsageError('name the project: its public key (pk_...) or its id');
-  const project = /^\d+$/.test(ref) ? store.projectById(Number(ref)) : store.projectByKey(ref);
+  const project = /^\d+$/.test(ref) ? await store.projectById(Number(ref)) : await store.projectByKey(ref);
   if (!project) throw new UsageError(`no project ${ref} (see: npm run admin -- project list)`);
   return project;
 }
@@ -95,16 +96,16 @@ export async function runAdmin(
   if (group !== 'project' || !command) throw new UsageError(USAGE);
 
   const config = loadConfig(env);
-  const store = openStore(config.dbFile);
+  const store = await openConfiguredStore(config);
   try {
-    const flameup = openFlameupStore(store.db);
+    const flameup = await openFlameupStore(store.engine);
     switch (command) {
       case 'add': {
         const name = values.name?.trim();
         if (!name) throw new UsageError('project add needs --name');
         const origins = (values.origin ?? []).map(checkOrigin);
         const token = newToken();
-        const project = store.ensureProject({
+        const project = await store.ensureProject({
           publicKey: `pk_${randomBytes(12).toString('hex')}`,
           apiToken: token,
           name,
@@ -117,11 +118,11 @@ export async function runAdmin(
         return;
       }
       case 'list': {
-        const sessions = store.sessionCounts();
-        for (const p of store.projects()) {
+        const sessions = await store.sessionCounts();
+        for (const p of await store.projects()) {
           const origins = p.allowed_origins ? p.allowed_origins.join(' ') : '(its own origin only)';
           const demo = p.public_key === config.projectKey ? ' (demo, from the environment)' : '';
-          const relay = flameup.setting(p.id) ? 'Flameup key set' : 'no Flameup key';
+          const relay = (await flameup.setting(p.id)) ? 'Flameup key set' : 'no Flameup key';
           out(
             `${p.id}\t${p.public_key}\t${p.name}${demo}\t${origins}\t${sessions.get(p.id) ?? 0} sessions\t${relay}`,
           );
@@ -129,34 +130,34 @@ export async function runAdmin(
         return;
       }
       case 'rotate-token': {
-        const project = findProject(store, ref);
+        const project = await findProject(store, ref);
         if (project.public_key === config.projectKey) {
           throw new UsageError(
             'the demo project takes its token from SPOOR_API_TOKEN or secrets.json at every start: change it there',
           );
         }
         const token = newToken();
-        store.setProjectToken(project.id, token);
+        await store.setProjectToken(project.id, token);
         out(`API token: ${token}`);
         out('The old token and the dashboard sign-ins made with it no longer work.');
         return;
       }
       case 'set-origins': {
-        const project = findProject(store, ref);
+        const project = await findProject(store, ref);
         const origins = (values.origin ?? []).map(checkOrigin);
         if (origins.length === 0 && !values.self) {
           throw new UsageError("give --origin ORIGIN (repeatable, '*' for any) or --self");
         }
-        store.setProjectOrigins(project.id, origins.length > 0 ? origins : null);
+        await store.setProjectOrigins(project.id, origins.length > 0 ? origins : null);
         out(
           `Allowed origins of ${project.public_key}: ${origins.length > 0 ? origins.join(' ') : '(its own origin only)'}`,
         );
         return;
       }
       case 'set-flameup-key': {
-        const project = findProject(store, ref);
+        const project = await findProject(store, ref);
         if (values.none) {
-          flameup.configure(project.id, null, Date.now());
+          await flameup.configure(project.id, null, Date.now());
           out(`Flameup relay off for ${project.public_key}.`);
           return;
         }
@@ -164,18 +165,21 @@ export async function runAdmin(
         const key = values['key-stdin'] ? readStdin() : '';
         if (!key) throw new UsageError('give the key on stdin with --key-stdin, or --none');
         const url = values.url ? checkUrl(values.url) : DEFAULT_FLAMEUP_URL;
-        flameup.configure(project.id, { apiKey: key, url, events: null }, Date.now());
+        await flameup.configure(project.id, { apiKey: key, url, events: null }, Date.now());
         out(
           `Flameup key set for ${project.public_key} (sent to ${url}); it is stored in the database file, mode 0600.`,
         );
         return;
       }
       case 'delete': {
-        const project = findProject(store, ref);
+        const project = await findProject(store, ref);
         if (!values.yes)
           throw new UsageError(`this deletes ${project.public_key} and all its recordings: add --yes`);
-        const forwarded = flameup.forgetProject(project.id, store.sessionIdsOf(project.id));
-        const counts = store.deleteProject(project.id);
+        const sessionIds = await store.sessionIdsOf(project.id);
+        // The relay's rows go in the same transaction as the project's.
+        const { flameup: forwarded = 0, ...counts } = await store.deleteProject(project.id, () =>
+          flameup.forgetProjectProgram(project.id, sessionIds),
+        );
         const rows = Object.entries(counts)
           .map(([table, n]) => `${table} ${n}`)
           .join(', ');

@@ -7,7 +7,7 @@ import { corsHeaders, originAllowed, preflightHeaders } from './http/cors.js';
 import { type Headers, HttpError, httpError } from './http/errors.js';
 import { NOSNIFF, policyOrigins } from './http/headers.js';
 import { hostRefusal, requestOrigin } from './http/host.js';
-import { createRateLimiter, type RateDecision, rateHeaders } from './http/rate-limit.js';
+import { createRateLimiter, type RateDecision, type RateLimiter, rateHeaders } from './http/rate-limit.js';
 import { RawJson } from './http/raw-json.js';
 import { serveStatic } from './http/static.js';
 import { type IngestPool, sharedIngestPool } from './ingest/pool.js';
@@ -40,6 +40,15 @@ export interface AppOptions {
   logOriginRefused?: (origin: string, path: string) => void;
   /** Erases sessions for the erase endpoint; by default one over this store (and the relay's queue). */
   eraser?: Eraser;
+  /**
+   * Makes the rate limiter of a budget (track, session, read, sign-in): by default in this process,
+   * on the app's clock; main.ts gives one shared through Redis when SPOOR_REDIS_URL is set.
+   */
+  limiter?: (name: string, limit: number) => RateLimiter;
+  /** Whether Redis answers (GET /readyz); absent when the collector runs without Redis. */
+  redisHealthy?: () => Promise<boolean>;
+  /** True once the process is stopping: /readyz answers 503 so that a load balancer drains it. */
+  draining?: () => boolean;
 }
 
 /**
@@ -102,19 +111,21 @@ export function createApp(options: AppOptions): RequestListener {
     options.eraser ??
     createEraser({
       store,
-      ...(options.flameup ? { forget: options.flameup.store.forgetSessions } : {}),
+      ...(options.flameup ? { forget: options.flameup.store.forgetProgram } : {}),
     });
+  const limiter = options.limiter ?? ((_name: string, limit: number) => createRateLimiter({ limit, now }));
   const deps: Deps = {
     config,
     store,
     now,
     ingest: options.ingest ?? sharedIngestPool(),
     ...(options.flameup ? { flameup: options.flameup } : {}),
+    limiter,
   };
   const limiters = {
-    track: createRateLimiter({ limit: config.trackLimit, now }),
-    session: createRateLimiter({ limit: config.trackLimit, now }),
-    read: createRateLimiter({ limit: config.readLimit, now }),
+    track: limiter('track', config.trackLimit),
+    session: limiter('session', config.trackLimit),
+    read: limiter('read', config.readLimit),
   };
 
   const auth = authRoutes(deps);
@@ -133,7 +144,7 @@ export function createApp(options: AppOptions): RequestListener {
     [`${V1}/sessions/erase`, { guard: 'read', handle: eraseRoute(deps, eraser) }],
   ]);
 
-  const demoProject = (): Project | undefined => store.projectByKey(config.projectKey);
+  const demoProject = (): Promise<Project | undefined> => store.projectByKey(config.projectKey);
 
   async function handleApi(
     req: IncomingMessage,
@@ -145,7 +156,7 @@ export function createApp(options: AppOptions): RequestListener {
     const selfHost = new URL(selfOrigin).host;
     const allowed =
       origin !== undefined &&
-      store.projects().some((p) => originAllowed(origin, p.allowed_origins, selfHost));
+      (await store.projects()).some((p) => originAllowed(origin, p.allowed_origins, selfHost));
     if (req.method === 'OPTIONS') {
       res.writeHead(204, preflightHeaders(origin, allowed));
       res.end();
@@ -162,19 +173,19 @@ export function createApp(options: AppOptions): RequestListener {
       const nowMs = now();
       const ip = clientIp(req, config.trustProxy);
       let project: Project | null = null;
-      let signedIn: ReturnType<typeof cookieSignIn> = null;
+      let signedIn: Awaited<ReturnType<typeof cookieSignIn>> = null;
       if (entry.guard === 'read') {
         // A Bearer token when there is one (API clients), else the dashboard's sign-in cookie.
         const token = bearer(req);
-        if (token) project = store.projectByToken(token) ?? null;
+        if (token) project = (await store.projectByToken(token)) ?? null;
         else {
-          signedIn = cookieSignIn(deps, req, selfOrigin, nowMs);
+          signedIn = await cookieSignIn(deps, req, selfOrigin, nowMs);
           project = signedIn?.project ?? null;
         }
         // Valid tokens share their budget wherever they come from; guesses are limited per IP.
-        rate = limiters.read.hit(project ? `token:${project.id}` : `ip:${ip}`);
+        rate = await limiters.read.hit(project ? `token:${project.id}` : `ip:${ip}`);
       } else if (entry.guard === 'track' || entry.guard === 'session') {
-        rate = limiters[entry.guard].hit(ip);
+        rate = await limiters[entry.guard].hit(ip);
       }
       if (rate) Object.assign(headers, rateHeaders(rate));
       if (rate && !rate.allowed) throw httpError(429, 'Too Many Attempts.');
@@ -252,9 +263,35 @@ export function createApp(options: AppOptions): RequestListener {
       return;
     }
     if (url.pathname === '/healthz' && (req.method === 'GET' || req.method === 'HEAD')) {
-      // For a load balancer or a container's health check: 200 while the database answers.
-      const ok = store.healthy();
-      send(res, ok ? 200 : 503, { status: ok ? 'ok' : 'unavailable' }, { 'Cache-Control': 'no-store' });
+      // For a container's liveness check: 200 while the database answers.
+      store
+        .healthy()
+        .then((ok) =>
+          send(res, ok ? 200 : 503, { status: ok ? 'ok' : 'unavailable' }, { 'Cache-Control': 'no-store' }),
+        )
+        .catch(done);
+      return;
+    }
+    if (url.pathname === '/readyz' && (req.method === 'GET' || req.method === 'HEAD')) {
+      // For a load balancer (docs/contract.md, "Health"): 503 while the database does not answer or
+      // the process is stopping. Redis is reported but does not make the instance unready: without it
+      // the rate limits fall back to each instance's own (server/http/rate-limit.ts), and taking every
+      // instance out of the pool for it would turn a degraded limit into an outage.
+      void (async () => {
+        const [database, redis] = await Promise.all([
+          store.healthy(),
+          options.redisHealthy ? options.redisHealthy() : Promise.resolve(null),
+        ]);
+        const draining = options.draining?.() ?? false;
+        const ok = database && !draining;
+        const body = {
+          status: ok ? 'ok' : 'unavailable',
+          database: database ? 'ok' : 'unavailable',
+          redis: redis === null ? 'none' : redis ? 'ok' : 'unavailable',
+          draining,
+        };
+        send(res, ok ? 200 : 503, body, { 'Cache-Control': 'no-store' });
+      })().catch(done);
       return;
     }
     if (url.pathname === '/qa/fail') {
@@ -282,16 +319,18 @@ export function createApp(options: AppOptions): RequestListener {
       );
       return;
     }
-    const project = demoProject();
-    // The dashboard replays the signed-in project's recordings (else the demo project's): their assets
-    // come from its origins.
-    const viewed = cookieSignIn(deps, req, selfOrigin, now())?.project ?? project;
-    serveStatic(req, res, {
-      rootDir: config.rootDir,
-      origin: selfOrigin,
-      projectKey: project?.public_key ?? config.projectKey,
-      replayOrigins: policyOrigins(viewed ? viewed.allowed_origins : config.allowedOrigins),
-    })
+    void (async () => {
+      const project = await demoProject();
+      // The dashboard replays the signed-in project's recordings (else the demo project's): their
+      // assets come from its origins.
+      const viewed = (await cookieSignIn(deps, req, selfOrigin, now()))?.project ?? project;
+      return serveStatic(req, res, {
+        rootDir: config.rootDir,
+        origin: selfOrigin,
+        projectKey: project?.public_key ?? config.projectKey,
+        replayOrigins: policyOrigins(viewed ? viewed.allowed_origins : config.allowedOrigins),
+      });
+    })()
       .then((served) => {
         if (!served) {
           res.writeHead(404, { ...NOSNIFF, 'Content-Type': 'text/plain; charset=utf-8' });
@@ -303,7 +342,7 @@ export function createApp(options: AppOptions): RequestListener {
 }
 
 /** Creates or updates the demo project from the configuration. */
-export function ensureDemoProject(config: Config, store: Store): Project {
+export function ensureDemoProject(config: Config, store: Store): Promise<Project> {
   return store.ensureProject({
     publicKey: config.projectKey,
     apiToken: config.apiToken,

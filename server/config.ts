@@ -76,6 +76,14 @@ export interface Config {
   retentionDays: number;
   /** pino's level (SPOOR_LOG_LEVEL): trace, debug, info, warn, error, fatal or silent. */
   logLevel: string;
+  /** SPOOR_DATABASE_URL: a postgres:// URL puts the store on PostgreSQL; null keeps SQLite at dbFile. */
+  databaseUrl: string | null;
+  /** SPOOR_DATABASE_POOL_SIZE: connections each instance keeps to PostgreSQL. @default 10 */
+  databasePoolSize: number;
+  /** SPOOR_REDIS_URL: rate limits shared by every instance through this Redis; null keeps them in process. */
+  redisUrl: string | null;
+  /** SPOOR_REDIS_PREFIX: the start of every key this deployment keeps in Redis. @default spoor */
+  redisPrefix: string;
 }
 
 /** A setup mistake, said in one line: main.ts prints its message alone, without a stack. */
@@ -209,7 +217,27 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, rootDir: string
     autoSignIn: false,
     retentionDays: intEnv(env, 'SPOOR_RETENTION_DAYS', 90),
     logLevel: env.SPOOR_LOG_LEVEL || 'info',
+    databaseUrl: urlEnv(env, 'SPOOR_DATABASE_URL', ['postgres:', 'postgresql:']),
+    databasePoolSize: intEnv(env, 'SPOOR_DATABASE_POOL_SIZE', 10) || 10,
+    redisUrl: urlEnv(env, 'SPOOR_REDIS_URL', ['redis:', 'rediss:']),
+    redisPrefix: env.SPOOR_REDIS_PREFIX?.trim() || 'spoor',
   };
+}
+
+/** A URL variable of one of these schemes, or null when unset; anything else is a setup mistake. */
+function urlEnv(env: NodeJS.ProcessEnv, name: string, schemes: string[]): string | null {
+  const raw = env[name]?.trim();
+  if (!raw) return null;
+  let url: URL | null = null;
+  try {
+    url = new URL(raw);
+  } catch {
+    // reported below, without the value: it may hold a password
+  }
+  if (!url || !schemes.includes(url.protocol)) {
+    throw new SetupError(`${name} must be a ${schemes.map((s) => `${s}//`).join(' or ')} URL`);
+  }
+  return raw;
 }
 
 /**

@@ -6,11 +6,13 @@ import type { AddressInfo } from 'node:net';
 import { createApp, ensureDemoProject } from './app.js';
 import { type Config, loadConfig } from './config.js';
 import { isLoopbackHostname } from './http/cookies.js';
+import { connectRedis, createSharedRateLimiter, redisAnswers } from './http/rate-limit.js';
 import { createCollectorServer } from './http/server.js';
 import { createLogger } from './lib/log.js';
 import { createFlameupRelay } from './relay/relay.js';
+import { openConfiguredStore } from './store/open.js';
 import { createEraser, startRetention } from './store/retention.js';
-import { openStore, type Store } from './store/store.js';
+import type { Store } from './store/store.js';
 
 function fail(message: string): never {
   process.stderr.write(`spoor: ${message}\n`);
@@ -37,26 +39,48 @@ const log = createLogger({ level: config.logLevel });
 
 let store: Store;
 try {
-  store = openStore(config.dbFile, {
+  store = await openConfiguredStore(config, {
     logError: (message, error) => log.error({ err: error }, message),
   });
 } catch (error) {
   const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+  if (config.databaseUrl) {
+    // The URL may hold a password: it is not printed.
+    fail(`cannot open the PostgreSQL database of SPOOR_DATABASE_URL (${code}): check that it answers`);
+  }
   fail(`cannot open the database ${config.dbFile} (${code}): check SPOOR_DATA and its permissions`);
 }
-const project = ensureDemoProject(config, store);
+const project = await ensureDemoProject(config, store);
 // The demo project's Flameup setting follows the environment; the key never leaves this process.
 const flameup = createFlameupRelay({
-  db: store.db,
+  engine: store.engine,
   durable: () => store.durable(),
   log: (message) => log.warn({ component: 'flameup' }, message),
 });
-flameup.configure(
+await flameup.configure(
   project.id,
   config.flameupApiKey ? { apiKey: config.flameupApiKey, url: config.flameupUrl } : null,
 );
 flameup.start();
-const eraser = createEraser({ store, forget: flameup.store.forgetSessions });
+const eraser = createEraser({ store, forget: flameup.store.forgetProgram });
+// Rate limits shared by every instance when Redis is configured; an outage is logged once, not per
+// reconnection attempt.
+let redisDown = false;
+const redis = config.redisUrl
+  ? connectRedis(config.redisUrl, (error) => {
+      if (redisDown) return;
+      redisDown = true;
+      log.warn(
+        { err: error },
+        'Redis does not answer: rate limits fall back to this instance alone until it does',
+      );
+    })
+  : null;
+redis?.on('ready', () => {
+  if (redisDown) log.info('Redis answers again: rate limits are shared again');
+  redisDown = false;
+});
+let draining = false;
 const retention = startRetention({
   store,
   eraser,
@@ -71,6 +95,14 @@ const server = createCollectorServer(
     store,
     flameup,
     eraser,
+    ...(redis
+      ? {
+          limiter: (name: string, limit: number) =>
+            createSharedRateLimiter({ redis, prefix: config.redisPrefix, name, limit }),
+          redisHealthy: () => redisAnswers(redis),
+        }
+      : {}),
+    draining: () => draining,
     logError: (message, error) => log.error({ err: error }, message),
     logOriginRefused: (origin, path) =>
       log.warn(
@@ -118,6 +150,8 @@ let stopping = false;
 function stop(signal: string): void {
   if (stopping) return;
   stopping = true;
+  // /readyz answers 503 from now on, so a load balancer sends no new requests here.
+  draining = true;
   // The checkpointer and the pools hold no reference on the loop: without this, the process could
   // end on an empty loop while the database is still closing, before its last log line.
   setInterval(() => undefined, 1000);
@@ -133,6 +167,7 @@ function stop(signal: string): void {
     // WAL is folded into the file on exit.
     void Promise.allSettled([flameup.stop(), retention.stop()])
       .then(() => store.close())
+      .then(() => redis?.quit().catch(() => undefined))
       .then(
         () => {
           log.info('stopped');

@@ -2,13 +2,14 @@
 // held on the server only. `ingest` runs inside the /track request and only writes rows; a worker
 // sends them off the request path, in order per session, and keeps each row until Flameup answers:
 // network errors, 5xx and 429 are retried with backoff (429 after its Retry-After), other 4xx mark the
-// row failed with the reason. Rows live in SQLite (flameup-store.ts), so a restart loses nothing, and
-// each source event has a unique key (batch hash + index), so a repeated /track body adds nothing.
+// row failed with the reason. Rows live in the collector's database (queue.ts), so a restart loses
+// nothing, and each source event has a unique key (batch hash + index), so a repeated /track body adds
+// nothing. Any number of instances may run this worker on one PostgreSQL database: each claims the
+// events it sends with a lease (queue.ts), so each event goes out from one instance, in order per session.
 //
 // Exactly once, within what the API allows: a row leaves the queue only when Flameup's 2xx has been
 // read. Flameup's track API has no idempotency key, so an event whose request reached Flameup but whose
 // answer was lost (timeout, crash between the answer and the commit) is sent again.
-import type Database from 'better-sqlite3';
 import {
   backoffDelay,
   classify as classifyAttempt,
@@ -17,12 +18,15 @@ import {
   readRetryAfter,
 } from '../../src/deliver/backoff.js';
 import type { CustomRow } from '../ingest/check.js';
+import type { Engine, Program } from '../store/sql.js';
 import {
   type FlameupSetting,
   type FlameupStore,
+  flameupQueue,
   type Head,
   type Incoming,
-  openFlameupStore,
+  POSTGRES_MIGRATIONS,
+  SQLITE_MIGRATIONS,
 } from './queue.js';
 
 export type { FlameupSetting };
@@ -31,8 +35,8 @@ export type { FlameupSetting };
 export const DEFAULT_FLAMEUP_URL = 'https://api.flameup.ai/api/v1/track';
 
 export interface RelayOptions {
-  /** The collector's database handle; the relay keeps its own tables there. */
-  db: Database.Database;
+  /** The collector's store engine; the relay keeps its own tables there. */
+  engine: Engine;
   fetch?: typeof fetch;
   now?: () => number;
   random?: () => number;
@@ -42,6 +46,11 @@ export interface RelayOptions {
   concurrency?: number;
   /** A request unanswered after this is a network error and retried. @default 30000 */
   timeoutMs?: number;
+  /**
+   * How often an idle worker looks for work that another instance queued or left behind (a lease run
+   * out). @default 1000
+   */
+  pollMs?: number;
   /** stop() waits this long for requests in flight before abandoning them to a later retry. @default 5000 */
   stopTimeoutMs?: number;
   /** Backoff floor and cap; tests shorten them. @default 1000 and 300000 */
@@ -64,15 +73,31 @@ export interface FlameupRelay {
   configure(
     projectId: number,
     setting: { apiKey: string; url?: string; events?: string[] | null } | null,
-  ): void;
+  ): Promise<void>;
+  /** Resolves once the relay's tables are migrated. */
+  readonly ready: Promise<void>;
   /**
-   * Records one stored batch's custom events for forwarding: `event`s of an identified session are
-   * queued, those of a session not identified yet are held until its `identify`. Only writes to the
-   * database, never waits for Flameup, never throws (a failure is logged and /track still succeeds).
-   * Call it inside the batch's transaction so both commit together.
+   * The program that records one stored batch's custom events for forwarding: `event`s of an
+   * identified session are queued, those of a session not identified yet are held until its
+   * `identify`. Only writes to the database, never waits for Flameup. /track runs it in the batch's
+   * savepoint so both commit together, then calls `notify`.
    * @param source unique per stored batch (its body hash): with the index it keys each event.
    */
-  ingest(projectId: number, sessionId: number, customEvents: readonly CustomRow[], source: string): void;
+  ingestProgram(
+    projectId: number,
+    sessionId: number,
+    customEvents: readonly CustomRow[],
+    source: string,
+  ): Program<void>;
+  /** Tells the worker that rows were committed: it looks for work now rather than at its next poll. */
+  notify(): void;
+  /** `ingestProgram` in a transaction of its own, then `notify`; never throws (a failure is logged). */
+  ingest(
+    projectId: number,
+    sessionId: number,
+    customEvents: readonly CustomRow[],
+    source: string,
+  ): Promise<void>;
   start(): void;
   /** Stops sending; resolves once requests in flight have answered (or were abandoned after
    *  stopTimeoutMs) and their outcome is written, so the database can be closed after it. */
@@ -110,15 +135,22 @@ export function classify(
   return { kind: 'retry', delayMs: Math.max(delayMs, wait), countsAgainstBudget: true };
 }
 
-/** How many heads the worker reads per pass: enough to find due work beside sessions in flight. */
-const HEADS_PER_PASS = 200;
-
 export function createFlameupRelay(opts: RelayOptions): FlameupRelay {
-  const store = openFlameupStore(opts.db);
+  const engine = opts.engine;
+  const ready = engine.migrate(
+    'flameup',
+    engine.dialect.name === 'postgres' ? POSTGRES_MIGRATIONS : SQLITE_MIGRATIONS,
+  );
+  const store = flameupQueue(engine);
   const now = opts.now ?? Date.now;
   const fetchFn = opts.fetch ?? fetch;
   const log = opts.log ?? ((message: string) => console.error(message));
   const concurrency = opts.concurrency ?? 4;
+  const timeoutMs = opts.timeoutMs ?? 30_000;
+  // A lease outlives the request it covers (its timeout) by a margin for clock skew between
+  // instances: only an instance that died leaves one to run out.
+  const leaseMs = timeoutMs + 10_000;
+  const pollMs = opts.pollMs ?? 1_000;
   const retryOpts = {
     random: opts.random ?? Math.random,
     minDelayMs: opts.minDelayMs ?? MIN_DELAY_MS,
@@ -133,10 +165,12 @@ export function createFlameupRelay(opts: RelayOptions): FlameupRelay {
   // Aborts requests in flight when stop() gives up waiting for them.
   let abort = new AbortController();
   let running = false;
-  // The wake-up for the earliest event not yet due.
+  // The wake-up for the next pass.
   let timer: ReturnType<typeof setTimeout> | undefined;
-  // A pass is already queued for the next turn of the event loop.
+  // A pass is already queued for the next turn of the event loop, or running.
   let kicked = false;
+  let passing: Promise<void> | null = null;
+  let again = false;
   // After an unexpected error (the database refusing a write), the worker pauses with a growing backoff
   // rather than resend an event whose outcome it could not record.
   let pausedUntil = 0;
@@ -144,7 +178,12 @@ export function createFlameupRelay(opts: RelayOptions): FlameupRelay {
 
   const durable = opts.durable ?? (() => Promise.resolve());
   const kick = () => {
-    if (!running || kicked) return;
+    if (!running) return;
+    if (passing) {
+      again = true;
+      return;
+    }
+    if (kicked) return;
     kicked = true;
     setImmediate(() => {
       // A failed fsync is the store's to report; the rows are what they are by the next pass.
@@ -152,54 +191,69 @@ export function createFlameupRelay(opts: RelayOptions): FlameupRelay {
         .catch(() => undefined)
         .then(() => {
           kicked = false;
-          pass();
+          passing = pass().finally(() => {
+            passing = null;
+            if (again) {
+              again = false;
+              kick();
+            }
+          });
         });
     });
   };
 
-  const pass = () => {
+  const pass = async (): Promise<void> => {
     if (!running) return;
     clearTimeout(timer);
     timer = undefined;
     const t = now();
-    let wake = Number.POSITIVE_INFINITY;
-    let heads: Head[] = [];
+    let wake = t + pollMs;
     if (pausedUntil > t) {
       wake = pausedUntil;
     } else {
       try {
-        heads = store.heads(HEADS_PER_PASS + inFlight.size);
+        await ready;
+        const free = concurrency - inFlight.size;
+        if (free > 0) {
+          const heads = await store.claim(free, t, t + leaseMs, [...inFlight.keys()]);
+          for (const head of heads) {
+            const until = throttled.get(head.projectId) ?? 0;
+            if (until > t) {
+              await store.release(head.id, until);
+              continue;
+            }
+            send(head);
+          }
+        }
+        const due = await store.nextDue();
+        // Rows another instance is claiming right now look due: look again shortly, not in a spin.
+        if (due !== null) wake = Math.min(wake, Math.max(due, t + 25));
       } catch (error) {
         trouble(`reading the queue failed: ${String(error)}`);
         wake = pausedUntil;
       }
     }
-    for (const head of heads) {
-      if (inFlight.size >= concurrency) break;
-      if (inFlight.has(head.sessionId)) continue;
-      const due = Math.max(head.nextMs, throttled.get(head.projectId) ?? 0);
-      if (due > t) {
-        wake = Math.min(wake, due);
-        continue;
-      }
-      const sending = forward(head)
-        .then(
-          () => {
-            errors = 0;
-          },
-          (error) => trouble(`event ${head.id}: ${String(error)}`),
-        )
-        .finally(() => {
-          inFlight.delete(head.sessionId);
-          kick();
-        });
-      inFlight.set(head.sessionId, sending);
-    }
     // With every slot busy, the next pass comes when one frees up.
-    if (Number.isFinite(wake) && inFlight.size < concurrency) {
-      timer = setTimeout(pass, Math.max(0, wake - t));
+    if (running && inFlight.size < concurrency) {
+      clearTimeout(timer);
+      timer = setTimeout(kick, Math.max(0, wake - now()));
       timer.unref?.();
     }
+  };
+
+  const send = (head: Head) => {
+    const sending = forward(head)
+      .then(
+        () => {
+          errors = 0;
+        },
+        (error) => trouble(`event ${head.id}: ${String(error)}`),
+      )
+      .finally(() => {
+        inFlight.delete(head.sessionId);
+        kick();
+      });
+    inFlight.set(head.sessionId, sending);
   };
 
   const trouble = (message: string) => {
@@ -228,7 +282,7 @@ export function createFlameupRelay(opts: RelayOptions): FlameupRelay {
           Authorization: `Bearer ${head.apiKey}`,
         },
         body,
-        signal: AbortSignal.any([abort.signal, AbortSignal.timeout(opts.timeoutMs ?? 30_000)]),
+        signal: AbortSignal.any([abort.signal, AbortSignal.timeout(timeoutMs)]),
       });
       status = response.status;
       retryAfter = response.headers.get('Retry-After');
@@ -241,18 +295,18 @@ export function createFlameupRelay(opts: RelayOptions): FlameupRelay {
     const verdict = classify(status, head.attempts, retryAfter, { ...retryOpts, now: t });
     if (verdict.kind === 'done') {
       // Acknowledged: the row is deleted (docs/contract.md, "Retention and erasure").
-      store.markSent(head.id);
+      await store.markSent(head.id);
       return;
     }
     const what = status === undefined ? `network error (${error ?? 'unknown'})` : `HTTP ${status}`;
     if (verdict.kind === 'fail') {
       const reason = `${verdict.reason}${detailOf(text)}`;
-      store.markFailed(head.id, reason, t);
+      await store.markFailed(head.id, reason, t);
       log(`flameup: event ${head.id} of session ${head.sessionId} failed: ${reason}`);
       if (status === 401 || status === 403) {
         // The key itself is refused: every other event would meet the same answer, so none is sent
         // under this key until configure() gives the project another one.
-        store.refuseKey(head.projectId, head.apiKey);
+        await store.refuseKey(head.projectId, head.apiKey);
         log(
           `flameup: project ${head.projectId}: Flameup refused the API key (HTTP ${status}); holding its events`,
         );
@@ -260,11 +314,11 @@ export function createFlameupRelay(opts: RelayOptions): FlameupRelay {
       return;
     }
     if (t - head.createdMs > giveUpAfterMs) {
-      store.markFailed(head.id, `gave up after ${head.attempts + 1} attempts, last: ${what}`, t);
+      await store.markFailed(head.id, `gave up after ${head.attempts + 1} attempts, last: ${what}`, t);
       return;
     }
     if (status === 429) throttled.set(head.projectId, t + verdict.delayMs);
-    store.reschedule(
+    await store.reschedule(
       head.id,
       head.attempts + (verdict.countsAgainstBudget ? 1 : 0),
       t + verdict.delayMs,
@@ -272,10 +326,26 @@ export function createFlameupRelay(opts: RelayOptions): FlameupRelay {
     );
   };
 
+  const ingestProgram = function* (
+    projectId: number,
+    sessionId: number,
+    customEvents: readonly CustomRow[],
+    source: string,
+  ): Program<void> {
+    yield* store.ingestProgram(
+      projectId,
+      sessionId,
+      (names) => toIncoming(customEvents, source, names),
+      now(),
+    );
+  };
+
   return {
     store,
-    configure(projectId, setting) {
-      store.configure(
+    ready,
+    async configure(projectId, setting) {
+      await ready;
+      await store.configure(
         projectId,
         setting
           ? {
@@ -288,13 +358,12 @@ export function createFlameupRelay(opts: RelayOptions): FlameupRelay {
       );
       kick();
     },
-    ingest(projectId, sessionId, customEvents, source) {
+    ingestProgram,
+    notify: kick,
+    async ingest(projectId, sessionId, customEvents, source) {
       try {
-        const setting = store.setting(projectId);
-        if (!setting) return;
-        const items = toIncoming(customEvents, source, setting.events);
-        if (items.length === 0) return;
-        store.ingest(projectId, sessionId, items, now());
+        await ready;
+        await engine.transact(() => ingestProgram(projectId, sessionId, customEvents, source));
         kick();
       } catch (error) {
         // The batch is stored either way: forwarding must never make /track fail and be retried forever.
@@ -311,6 +380,7 @@ export function createFlameupRelay(opts: RelayOptions): FlameupRelay {
       running = false;
       clearTimeout(timer);
       timer = undefined;
+      await passing?.catch(() => undefined);
       const settled = Promise.allSettled([...inFlight.values()]);
       let giveUp: ReturnType<typeof setTimeout> | undefined;
       const late = new Promise<void>((resolve) => {

@@ -6,7 +6,7 @@ import type { IncomingMessage } from 'node:http';
 import { MAX_PASSWORD_LENGTH, verifyPassword } from '../crypto/password.js';
 import { isLoopbackAddress, isLoopbackHostname, sessionCookie, setSessionCookie } from '../http/cookies.js';
 import { type Headers, httpError, validationError } from '../http/errors.js';
-import { createRateLimiter, type RateDecision, rateHeaders } from '../http/rate-limit.js';
+import { type RateDecision, rateHeaders } from '../http/rate-limit.js';
 import type { DashboardSession, Project } from '../store/store.js';
 import type { Deps, Reply, Route, RouteContext } from './context.js';
 
@@ -37,15 +37,15 @@ export function assertCsrf(req: IncomingMessage, selfOrigin: string, signIn: Das
 }
 
 /** The live sign-in a request's cookie names, with its project. */
-export function cookieSignIn(
+export async function cookieSignIn(
   deps: Deps,
   req: IncomingMessage,
   selfOrigin: string,
   nowMs: number,
-): { signIn: DashboardSession; project: Project } | null {
+): Promise<{ signIn: DashboardSession; project: Project } | null> {
   const value = sessionCookie(req, selfOrigin);
-  const signIn = value ? deps.store.dashboardSession(value, nowMs) : undefined;
-  const project = signIn ? deps.store.projectById(signIn.projectId) : undefined;
+  const signIn = value ? await deps.store.dashboardSession(value, nowMs) : undefined;
+  const project = signIn ? await deps.store.projectById(signIn.projectId) : undefined;
   return signIn && project ? { signIn, project } : null;
 }
 
@@ -78,10 +78,10 @@ export interface AuthRoutes {
 export function authRoutes(deps: Deps): AuthRoutes {
   const { config, store } = deps;
   // Per client IP, and per account (the admin password; a named project).
-  const perIp = createRateLimiter({ limit: config.signInLimit, now: deps.now });
-  const perAccount = createRateLimiter({ limit: config.signInLimit, now: deps.now });
+  const perIp = deps.limiter('sign-in-ip', config.signInLimit);
+  const perAccount = deps.limiter('sign-in-account', config.signInLimit);
 
-  const startSession = (
+  const startSession = async (
     ctx: RouteContext,
     project: Project,
     via: DashboardSession['via'],
@@ -94,7 +94,7 @@ export function authRoutes(deps: Deps): AuthRoutes {
       csrfToken: randomBytes(32).toString('base64url'),
       expiresMs: ctx.nowMs + config.sessionTtlMs,
     };
-    store.createDashboardSession(value, { ...signIn, nowMs: ctx.nowMs, ttlMs: config.sessionTtlMs });
+    await store.createDashboardSession(value, { ...signIn, nowMs: ctx.nowMs, ttlMs: config.sessionTtlMs });
     return {
       body: { error: false, data: describe(project, signIn), message: 'Signed in.' },
       headers: { ...extra, 'Set-Cookie': setSessionCookie(ctx.origin, value, config.sessionTtlMs / 1000) },
@@ -102,15 +102,15 @@ export function authRoutes(deps: Deps): AuthRoutes {
   };
 
   /** The project an admin sign-in reads: the one named, else the demo project, else the first. */
-  const adminProject = (key: string | null): Project | null =>
+  const adminProject = async (key: string | null): Promise<Project | null> =>
     key !== null
-      ? (store.projectByKey(key) ?? null)
-      : (store.projectByKey(config.projectKey) ?? store.projects()[0] ?? null);
+      ? ((await store.projectByKey(key)) ?? null)
+      : ((await store.projectByKey(config.projectKey)) ?? (await store.projects())[0] ?? null);
 
   return {
     async signIn(ctx) {
       assertSameOrigin(ctx.req, ctx.origin);
-      let rate: RateDecision = perIp.hit(ctx.ip);
+      let rate: RateDecision = await perIp.hit(ctx.ip);
       const limited = (decision: RateDecision) =>
         httpError(429, 'Too Many Attempts.', rateHeaders(decision) as Headers);
       if (!rate.allowed) throw limited(rate);
@@ -125,7 +125,7 @@ export function authRoutes(deps: Deps): AuthRoutes {
 
       // A token is 32 random bytes, out of any guesser's reach: checking one costs a hash lookup and
       // counts against the IP only, so a locked admin account never locks token holders out.
-      const byToken = store.projectByToken(secret.value as string);
+      const byToken = await store.projectByToken(secret.value as string);
       if (byToken && (projectKey === null || byToken.public_key === projectKey)) {
         return startSession(ctx, byToken, 'token', rateHeaders(rate) as Headers);
       }
@@ -136,7 +136,7 @@ export function authRoutes(deps: Deps): AuthRoutes {
         ...(projectKey !== null ? [`project:${projectKey}`] : []),
       ];
       for (const account of accounts) {
-        const decision = perAccount.hit(account);
+        const decision = await perAccount.hit(account);
         if (!decision.allowed) throw limited(decision);
         if (decision.remaining < rate.remaining) rate = decision;
       }
@@ -144,7 +144,7 @@ export function authRoutes(deps: Deps): AuthRoutes {
         config.adminPasswordHash &&
         (await verifyPassword(secret.value as string, config.adminPasswordHash))
       ) {
-        const project = adminProject(projectKey);
+        const project = await adminProject(projectKey);
         if (!project) {
           if (projectKey !== null) throw validationError({ project: ['The selected project is invalid.'] });
           throw httpError(409, 'There is no project yet: create one with `npm run admin -- project add`.');
@@ -154,22 +154,22 @@ export function authRoutes(deps: Deps): AuthRoutes {
       throw validationError({ secret: [BAD_CREDENTIALS] });
     },
 
-    signOut(ctx) {
-      const current = cookieSignIn(deps, ctx.req, ctx.origin, ctx.nowMs);
+    async signOut(ctx) {
+      const current = await cookieSignIn(deps, ctx.req, ctx.origin, ctx.nowMs);
       if (current) assertCsrf(ctx.req, ctx.origin, current.signIn);
       else assertSameOrigin(ctx.req, ctx.origin);
       const value = sessionCookie(ctx.req, ctx.origin);
-      if (value) store.deleteDashboardSession(value);
+      if (value) await store.deleteDashboardSession(value);
       return {
         body: { error: false, message: 'Signed out.' },
         headers: { 'Set-Cookie': setSessionCookie(ctx.origin, '', 0) },
       };
     },
 
-    session(ctx) {
+    async session(ctx) {
       // Not signed in is an answer, not an error: a 200 keeps the browser's console free of a 401 on
       // every first visit.
-      const current = cookieSignIn(deps, ctx.req, ctx.origin, ctx.nowMs);
+      const current = await cookieSignIn(deps, ctx.req, ctx.origin, ctx.nowMs);
       return {
         body: current
           ? { error: false, data: describe(current.project, current.signIn) }
@@ -177,9 +177,9 @@ export function authRoutes(deps: Deps): AuthRoutes {
       };
     },
 
-    auto(ctx) {
+    async auto(ctx) {
       assertSameOrigin(ctx.req, ctx.origin);
-      const project = store.projectByKey(config.projectKey);
+      const project = await store.projectByKey(config.projectKey);
       if (!autoSignInFor(ctx) || !project) throw httpError(403, 'Automatic sign-in is off.');
       return startSession(ctx, project, 'auto', {});
     },

@@ -4,6 +4,7 @@ import type { Config } from '../config.js';
 import { type IdentifierClaims, readIdentifier } from '../crypto/identifier.js';
 import { originAllowed } from '../http/cors.js';
 import { fieldError, httpError, validationError } from '../http/errors.js';
+import type { RateLimiter } from '../http/rate-limit.js';
 import type { IngestPool } from '../ingest/pool.js';
 import type { FlameupRelay } from '../relay/relay.js';
 import type { Project, SessionRecord, Store } from '../store/store.js';
@@ -16,6 +17,8 @@ export interface Deps {
   ingest: IngestPool;
   /** Forwards named events of identified sessions to Flameup; absent when not wired. */
   flameup?: FlameupRelay;
+  /** A rate limiter by budget name: in this process, or shared by every instance through Redis. */
+  limiter(name: string, limit: number): RateLimiter;
 }
 
 export interface RouteContext {
@@ -59,22 +62,22 @@ export function isLive(session: SessionRecord, nowMs: number): boolean {
 }
 
 /** The claims and live session an identifier names, or null (tampered, foreign key, unknown, expired). */
-export function liveSession(
+export async function liveSession(
   deps: Deps,
   identifier: string,
   nowMs: number,
-): { claims: IdentifierClaims; session: SessionRecord } | null {
+): Promise<{ claims: IdentifierClaims; session: SessionRecord } | null> {
   const claims = readIdentifier(identifier, deps.config.key);
   return claims ? sessionOfClaims(deps, claims, nowMs) : null;
 }
 
 /** The live session that an identifier's claims (already decrypted) name, or null. */
-export function sessionOfClaims(
+export async function sessionOfClaims(
   deps: Deps,
   claims: IdentifierClaims,
   nowMs: number,
-): { claims: IdentifierClaims; session: SessionRecord } | null {
-  const session = deps.store.sessionById(claims.s);
+): Promise<{ claims: IdentifierClaims; session: SessionRecord } | null> {
+  const session = await deps.store.sessionById(claims.s);
   if (!session || session.project_id !== claims.p || claims.w > session.tabs) return null;
   if (!isLive(session, nowMs)) return null;
   return { claims, session };
@@ -88,14 +91,14 @@ export function invalidIdentifier(): Error {
  * The sessions among `ids` must exist and belong to the token's project: a session of another project
  * gets the same 422 as one that does not exist, so a token cannot learn which ids other projects hold.
  */
-export function assertOwnSessions(
+export async function assertOwnSessions(
   deps: Deps,
   project: Project,
   field: string,
   ids: number[],
   single = false,
-): void {
-  const owners = deps.store.sessionProjects(ids);
+): Promise<void> {
+  const owners = await deps.store.sessionProjects(ids);
   const errors: Record<string, string[]> = {};
   ids.forEach((id, i) => {
     if (owners.get(id) !== project.id) {
@@ -114,10 +117,14 @@ export const ORIGIN_NOT_ALLOWED = 'This origin is not allowed for the project.';
  * or its id, e.g. an identifier's `p` claim; an id no project has passes, for the identifier check
  * to refuse.
  */
-export function assertOriginAllowed(deps: Deps, ctx: RouteContext, project: Project | number): void {
+export async function assertOriginAllowed(
+  deps: Deps,
+  ctx: RouteContext,
+  project: Project | number,
+): Promise<void> {
   const origin = ctx.req.headers.origin;
   if (!origin) return;
-  const record = typeof project === 'number' ? deps.store.projectById(project) : project;
+  const record = typeof project === 'number' ? await deps.store.projectById(project) : project;
   if (!record) return;
   if (!originAllowed(origin, record.allowed_origins, new URL(ctx.origin).host)) {
     throw httpError(403, ORIGIN_NOT_ALLOWED);

@@ -42,9 +42,9 @@ export function eraseRoute(deps: Deps, eraser: Eraser): Route {
     if (byIds) {
       ids = [...new Set((input.session_ids as unknown[]).map(Number))];
       // Another project's session is refused like one that does not exist (as the read endpoints do).
-      assertOwnSessions(deps, project, 'session_ids', ids);
+      await assertOwnSessions(deps, project, 'session_ids', ids);
     } else {
-      ids = deps.store.sessionsByExternalId(project.id, input.external_id as string, ERASE_LIMIT + 1);
+      ids = await deps.store.sessionsByExternalId(project.id, input.external_id as string, ERASE_LIMIT + 1);
       remaining = ids.length > ERASE_LIMIT;
       ids = ids.slice(0, ERASE_LIMIT);
     }

@@ -10,7 +10,7 @@ import { RawJson } from '../http/raw-json.js';
 import { rules, validate } from '../http/validate.js';
 import { decodeCursor, encodeCursor, MAX_CURSOR_LENGTH } from '../read/cursor.js';
 import { type PagePool, sharedPagePool } from '../read/pool.js';
-import type { BatchKey, EventBatch } from '../store/store.js';
+import type { BatchKey, EventBatch, SessionRecord } from '../store/store.js';
 import { assertOwnSessions, type Deps, type Route } from './context.js';
 import { sessionView } from './session-view.js';
 
@@ -50,22 +50,22 @@ export function eventsRoute(deps: Deps, options: EventsRouteOptions = {}): Route
     const cursorText = typeof input.cursor === 'string' && input.cursor !== '' ? input.cursor : null;
     const after = cursorText === null ? null : decodeCursor(cursorText, id);
     if (cursorText !== null && after === null) throw fieldError('cursor', 'The selected cursor is invalid.');
-    assertOwnSessions(deps, ctx.project as NonNullable<typeof ctx.project>, 'session_id', [id], true);
+    await assertOwnSessions(deps, ctx.project as NonNullable<typeof ctx.project>, 'session_id', [id], true);
 
     const first = after === null;
-    if (first) deps.store.markRead(id);
-    const session = deps.store.sessionById(id) as NonNullable<ReturnType<typeof deps.store.sessionById>>;
+    if (first) await deps.store.markRead(id);
+    const session = (await deps.store.sessionById(id)) as SessionRecord;
     const q = { sessionIds: [id], start: null, end: null, only: null };
     const row = {
       ...session,
-      visits_count: deps.store.countVisits(q),
-      conversions_count: deps.store.countConversions(q),
+      visits_count: await deps.store.countVisits(q),
+      conversions_count: await deps.store.countConversions(q),
     };
     const named: NamedEventRow[] = first
-      ? deps.store.namedEvents(id, { tab, limit: MAX_NAMED_EVENTS, maxChars: MAX_NAMED_EVENTS_CHARS })
+      ? await deps.store.namedEvents(id, { tab, limit: MAX_NAMED_EVENTS, maxChars: MAX_NAMED_EVENTS_CHARS })
       : [];
 
-    const batches = deps.store.eventBatches(id, tab, after, MAX_BATCHES_PER_PAGE);
+    const batches = await deps.store.eventBatches(id, tab, after, MAX_BATCHES_PER_PAGE);
     // A blob inflates to at least its own size (less gzip's few bytes of framing), so batches past the
     // budget counted in compressed bytes would not join the page either: their blobs are not read.
     const candidates: EventBatch[] = [];
@@ -81,7 +81,12 @@ export function eventsRoute(deps: Deps, options: EventsRouteOptions = {}): Route
     if (candidates.length > 0) {
       const page = await pool.run({
         // Batches are never deleted; were one gone, it would read as a batch without events.
-        batches: candidates.map((b) => ({ tab: b.tab, blob: deps.store.batchBlob(b.id) ?? Buffer.alloc(0) })),
+        batches: await Promise.all(
+          candidates.map(async (b) => ({
+            tab: b.tab,
+            blob: (await deps.store.batchBlob(b.id)) ?? Buffer.alloc(0),
+          })),
+        ),
         budgetBytes: PAGE_BYTES,
         maxBatchBytes: MAX_STORED_BATCH_BYTES,
       });
@@ -89,14 +94,18 @@ export function eventsRoute(deps: Deps, options: EventsRouteOptions = {}): Route
       last = candidates[page.consumed - 1] as BatchKey;
       more =
         page.consumed < batches.length ||
-        (batches.length === MAX_BATCHES_PER_PAGE && deps.store.eventBatches(id, tab, last, 1).length > 0);
+        (batches.length === MAX_BATCHES_PER_PAGE &&
+          (await deps.store.eventBatches(id, tab, last, 1)).length > 0);
     }
     const nextCursor: EventsAnswer['data']['next_cursor'] =
       more && last ? encodeCursor(id, { tab: last.tab, firstTs: last.firstTs, id: last.id }) : null;
 
     // The first page carries the irregular-traffic verdict, which the dashboard's detail shows; later
     // pages skip it (it reads every batch's interaction summary).
-    const view: EventsSessionRow = sessionView(deps.store, row, { includeIp: false, checkIrregular: first });
+    const view: EventsSessionRow = await sessionView(deps.store, row, {
+      includeIp: false,
+      checkIrregular: first,
+    });
     // An EventsAnswer, written as text around the page's tabs, which are JSON text already: the keys
     // below are the contract's, in its order.
     const head = `{"error":false,"data":{"session":${JSON.stringify(view)},"named_events":${JSON.stringify(named)},"tabs":`;

@@ -36,9 +36,9 @@ export function sessionRoute(deps: Deps): Route {
     const errors = validate(input, schema);
     if (Object.keys(errors).length > 0) throw validationError(errors);
 
-    const project = deps.store.projectByKey(input.project as string);
+    const project = await deps.store.projectByKey(input.project as string);
     if (!project) throw fieldError('project', 'The selected project is invalid.');
-    assertOriginAllowed(deps, ctx, project);
+    await assertOriginAllowed(deps, ctx, project);
 
     const iat = Math.floor(ctx.nowMs / 1000);
     const answer = (sessionId: number, tab: number) => {
@@ -53,9 +53,9 @@ export function sessionRoute(deps: Deps): Route {
     };
 
     if (typeof input.sessionIdentifier === 'string' && input.sessionIdentifier !== '') {
-      const live = liveSession(deps, input.sessionIdentifier, ctx.nowMs);
+      const live = await liveSession(deps, input.sessionIdentifier, ctx.nowMs);
       if (live && live.session.project_id === project.id) {
-        return answer(live.session.id, deps.store.openTab(live.session.id, ctx.nowMs));
+        return answer(live.session.id, await deps.store.openTab(live.session.id, ctx.nowMs));
       }
     }
 
@@ -64,7 +64,7 @@ export function sessionRoute(deps: Deps): Route {
         ? input.userAgent
         : (ctx.req.headers['user-agent'] ?? null);
     const agent = parseUserAgent(userAgent);
-    const session = deps.store.createSession({
+    const session = await deps.store.createSession({
       projectId: project.id,
       browser: agent.browser,
       device: agent.device,

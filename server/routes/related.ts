@@ -20,14 +20,14 @@ const maxItems =
   (v, a) =>
     Array.isArray(v) && v.length > n ? `The ${a} field must not have more than ${n} items.` : null;
 
-function query(
+async function query(
   deps: Deps,
   ctx: Parameters<Route>[0],
   input: Record<string, unknown>,
   only: (number | string)[] | null,
-): RelatedQuery {
+): Promise<RelatedQuery> {
   const sessionIds = [...new Set((input.session_ids as unknown[]).map(Number))];
-  assertOwnSessions(deps, ctx.project as NonNullable<typeof ctx.project>, 'session_ids', sessionIds);
+  await assertOwnSessions(deps, ctx.project as NonNullable<typeof ctx.project>, 'session_ids', sessionIds);
   return {
     sessionIds,
     start: input.start_date ? normalizeDate(input.start_date) : null,
@@ -46,13 +46,18 @@ export function visitsRoute(deps: Deps): Route {
     const input = await ctx.json();
     const errors = validate(input, schema);
     if (Object.keys(errors).length > 0) throw validationError(errors);
-    const q = query(deps, ctx, input, Array.isArray(input.visit_ids) ? input.visit_ids.map(Number) : null);
+    const q = await query(
+      deps,
+      ctx,
+      input,
+      Array.isArray(input.visit_ids) ? input.visit_ids.map(Number) : null,
+    );
     if (input.key === 'count') {
-      const body: CountAnswer = { error: false, data: deps.store.countVisits(q) };
+      const body: CountAnswer = { error: false, data: await deps.store.countVisits(q) };
       return { body };
     }
-    const visits = deps.store.visits(q);
-    const vitals = deps.store.vitalsOfVisits(visits.map((v) => v.id));
+    const visits = await deps.store.visits(q);
+    const vitals = await deps.store.vitalsOfVisits(visits.map((v) => v.id));
     const byVisit = new Map<number, VitalRow[]>();
     for (const v of vitals) {
       const list = byVisit.get(v.visit_id as number) ?? [];
@@ -85,17 +90,17 @@ export function conversionsRoute(deps: Deps): Route {
     const input = await ctx.json();
     const errors = validate(input, schema);
     if (Object.keys(errors).length > 0) throw validationError(errors);
-    const q = query(
+    const q = await query(
       deps,
       ctx,
       input,
       Array.isArray(input.conversion_types) ? (input.conversion_types as string[]) : null,
     );
     if (input.key === 'count') {
-      const body: CountAnswer = { error: false, data: deps.store.countConversions(q) };
+      const body: CountAnswer = { error: false, data: await deps.store.countConversions(q) };
       return { body };
     }
-    const body: ListAnswer<ConversionRow> = { error: false, data: deps.store.conversions(q) };
+    const body: ListAnswer<ConversionRow> = { error: false, data: await deps.store.conversions(q) };
     return { body };
   };
 }

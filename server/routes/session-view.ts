@@ -15,11 +15,11 @@ export function roundSeconds(seconds: number): number {
 
 /** A session as the read endpoints show it (docs/contract.md, "List sessions"); IP and
  *  irregular-traffic verdict only when asked for. */
-export function sessionView(
+export async function sessionView(
   store: Store,
   row: SessionListRow,
   opts: { includeIp: boolean; checkIrregular: boolean },
-): SessionRow {
+): Promise<SessionRow> {
   const view: SessionRow = {
     id: row.id,
     browser: row.browser,
@@ -42,6 +42,6 @@ export function sessionView(
     failed_requests: row.failed_requests ?? 0,
   };
   if (opts.includeIp) view.ip_address = row.ip_address;
-  if (opts.checkIrregular) view.irregular_traffic = irregularVerdict(store.interactionSummary(row.id));
+  if (opts.checkIrregular) view.irregular_traffic = irregularVerdict(await store.interactionSummary(row.id));
   return view;
 }

@@ -85,7 +85,7 @@ export function sessionsRoute(deps: Deps): Route {
         ? 15
         : toNumber(input.per_page);
     const page = requestedPage(ctx.url);
-    const { rows, total } = deps.store.listSessions({
+    const { rows, total } = await deps.store.listSessions({
       projectId: project.id,
       start: normalizeDate(input.start_date) as string,
       end: normalizeDate(input.end_date, true) as string,
@@ -100,7 +100,7 @@ export function sessionsRoute(deps: Deps): Route {
       includeIp: truthy(input.include_ip_addresses),
       checkIrregular: truthy(input.check_irregular_traffic),
     };
-    const data = rows.map((row) => sessionView(deps.store, row, opts));
+    const data = await Promise.all(rows.map((row) => sessionView(deps.store, row, opts)));
     const body: ListSessionsAnswer = {
       error: false,
       data: paginate(data, total, page, perPage, `${ctx.origin}${ctx.url.pathname}`),

@@ -23,38 +23,39 @@ export function trackRoute(deps: Deps): Route {
     }
     const summary = result.summary;
     // Before the duplicate shortcut: a retried body from an origin not allowed must not get its 200.
-    assertOriginAllowed(deps, ctx, summary.claims.p);
+    await assertOriginAllowed(deps, ctx, summary.claims.p);
     // The decompressed bytes' hash: a retry is recognised however it was compressed.
     const hash = Buffer.from(summary.hash);
 
     // A retry of a stored body is a success even if the session has expired since. Only committed
     // groups are visible here (a group's transaction never stays open across turns of the loop), but
     // the last one may still be waiting for its fsync: this answer makes the same promise as the first.
-    if (deps.store.hasBatch(hash)) {
+    if (await deps.store.hasBatch(hash)) {
       await deps.store.durable();
       return { body: STORED };
     }
-    const live = sessionOfClaims(deps, summary.claims, ctx.nowMs);
+    const live = await sessionOfClaims(deps, summary.claims, ctx.nowMs);
     if (!live) throw invalidIdentifier();
 
     // Usually the bytes as they came: the snippet compresses, and storing its gzip costs no CPU.
     const body = await ctx.gzipBody();
     // One savepoint in the next group commit: the relay's rows commit with the batch or not at all,
-    // and a body that came twice in one group is stored once (its hash is claimed in the group). The
-    // relay only writes here; it sends to Flameup after the commit, off the request path.
-    await deps.store.write(() => {
-      const stored = deps.store.insertBatch({
-        hash,
-        sessionId: live.session.id,
-        tab: live.claims.w,
-        summary,
-        body,
-        nowMs: ctx.nowMs,
-      });
-      if (!stored.duplicate) {
-        deps.flameup?.ingest(live.session.project_id, live.session.id, summary.custom, hash.toString('hex'));
-      }
-    });
+    // and a body that came twice, to this instance or another, is stored once (its hash is a unique
+    // key). The relay only writes here; it sends to Flameup after the commit, off the request path.
+    const relay = deps.flameup;
+    const stored = await deps.store.storeBatch(
+      { hash, sessionId: live.session.id, tab: live.claims.w, summary, body, nowMs: ctx.nowMs },
+      relay
+        ? () =>
+            relay.ingestProgram(
+              live.session.project_id,
+              live.session.id,
+              summary.custom,
+              hash.toString('hex'),
+            )
+        : undefined,
+    );
+    if (!stored.duplicate) relay?.notify();
     return { body: STORED };
   };
 }

@@ -3,7 +3,8 @@
 // otherwise hold the collector's event loop for as long (half a second for 100,000 sessions). WAL lets
 // it read what is committed while /track goes on writing. Piscina calls the default export per task.
 import Database from 'better-sqlite3';
-import { type OverviewQuery, type OverviewRows, overviewRows } from './overview.js';
+import { type OverviewQuery, type OverviewRows, overviewProgram } from './overview.js';
+import { type Op, runSync, sqliteDialect } from './sql.js';
 
 export interface OverviewTask {
   file: string;
@@ -28,5 +29,7 @@ export default function overviewTask(task: OverviewTask): OverviewRows {
     }
     return s;
   };
-  return overviewRows(stmt, task.query);
+  const exec = (op: Op): unknown =>
+    op.kind === 'get' ? stmt(op.sql).get(...op.params) : stmt(op.sql).all(...op.params);
+  return runSync(overviewProgram(sqliteDialect, task.query), exec);
 }

@@ -2,13 +2,14 @@
 // "Overview" and "List sessions"), gathered apart from store.ts so that each engine can port it in one
 // place. Plain SQL strings over the tables store.ts migrates; parameters are positional (`?`).
 //
-// Portability: everything here is standard SQL that SQLite and PostgreSQL both run, except where a
-// comment says DIALECT: SQLite's instr(a, b) is PostgreSQL's strpos(a, b) (same arguments, same
-// 1-based answer, 0 when absent); substr and || are the same in both. Dates are the contract's
-// `YYYY-MM-DD HH:MM:SS` text in SQLite, so a day is its first ten characters; an engine that keeps a
-// timestamp type would use to_char(created_at, 'YYYY-MM-DD') (DIALECT).
-import type { Statement } from 'better-sqlite3';
+// Portability: everything here is standard SQL that SQLite and PostgreSQL both run, except the position
+// of a text in another, which the engine's Dialect spells (SQLite's instr, PostgreSQL's strpos: same
+// arguments, same 1-based answer, 0 when absent). Dates are the contract's `YYYY-MM-DD HH:MM:SS` text
+// on both engines, so a day is its first ten characters. Ties are broken bytewise with NULLs first, as
+// SQLite sorts, so that both engines answer alike (a computed column takes its collation in the SELECT:
+// PostgreSQL reads an ORDER BY name with COLLATE as the table's column, not the output's).
 import type { SignalCounts } from '../ingest/check.js';
+import { all, type Dialect, get, type Program } from './sql.js';
 
 /** The signal columns, in the order of SignalCounts' keys: the same names on batches, visits and
  *  sessions. Fixed names, never from a request. */
@@ -109,69 +110,74 @@ export interface OverviewRows {
 
 const RANGE = 's.project_id = ? AND s.created_at >= ? AND s.created_at <= ?';
 
-/** A URL without its query string and fragment. DIALECT: instr is PostgreSQL's strpos. */
-function pageOf(column: string): string {
-  const noQuery = `substr(${column}, 1, instr(${column} || '?', '?') - 1)`;
-  return `substr(${noQuery}, 1, instr(${noQuery} || '#', '#') - 1)`;
+/** A URL without its query string and fragment. */
+function pageOf(d: Dialect, column: string): string {
+  const noQuery = `substr(${column}, 1, ${d.position(`${column} || '?'`, "'?'")} - 1)`;
+  return `substr(${noQuery}, 1, ${d.position(`${noQuery} || '#'`, "'#'")} - 1)`;
 }
 
-/** A URL's origin (`https://host:port`); '' for none (a direct visit). DIALECT: instr → strpos. */
-function originOf(column: string): string {
-  const page = pageOf(column);
-  const afterScheme = `substr(${page}, instr(${page}, '//') + 2)`;
-  return `CASE WHEN ${column} IS NULL OR ${column} = '' THEN '' WHEN instr(${page}, '//') = 0 THEN ${page}
-    ELSE substr(${page}, 1, instr(${page}, '//') + instr(${afterScheme} || '/', '/')) END`;
+/** A URL's origin (`https://host:port`); '' for none (a direct visit). */
+function originOf(d: Dialect, column: string): string {
+  const page = pageOf(d, column);
+  const scheme = d.position(page, "'//'");
+  const afterScheme = `substr(${page}, ${scheme} + 2)`;
+  return `CASE WHEN ${column} IS NULL OR ${column} = '' THEN '' WHEN ${scheme} = 0 THEN ${page}
+    ELSE substr(${page}, 1, ${scheme} + ${d.position(`${afterScheme} || '/'`, "'/'")}) END`;
 }
 
 const FRUSTRATED = SIGNAL_COLUMNS.map((c) => `s.${c} > 0`).join(' OR ');
 
-/** Statement texts of the overview, each over the sessions of one project created within the range. */
-export const OVERVIEW_SQL = {
-  totals: `SELECT COUNT(*) AS sessions, COALESCE(AVG(s.time_spend), 0) AS avg_time_spend,
+/** Statement texts of the overview in a dialect, each over the sessions of one project created within
+ *  the range. */
+export function overviewSql(d: Dialect) {
+  return {
+    totals: `SELECT COUNT(*) AS sessions, COALESCE(AVG(s.time_spend), 0) AS avg_time_spend,
       ${SIGNAL_COLUMNS.map((c) => `COALESCE(SUM(CASE WHEN s.${c} > 0 THEN 1 ELSE 0 END), 0) AS ${c}`).join(', ')},
       COALESCE(SUM(CASE WHEN ${FRUSTRATED} THEN 1 ELSE 0 END), 0) AS frustrated
     FROM sessions s WHERE ${RANGE}`,
-  visits: `SELECT COUNT(*) AS visits FROM sessions s JOIN visits v ON v.session_id = s.id WHERE ${RANGE}`,
-  converted: `SELECT COUNT(*) AS n FROM sessions s WHERE ${RANGE}
+    visits: `SELECT COUNT(*) AS visits FROM sessions s JOIN visits v ON v.session_id = s.id WHERE ${RANGE}`,
+    converted: `SELECT COUNT(*) AS n FROM sessions s WHERE ${RANGE}
     AND EXISTS (SELECT 1 FROM conversions c WHERE c.session_id = s.id)`,
-  perDay: `SELECT substr(s.created_at, 1, 10) AS day, COUNT(*) AS sessions,
+    perDay: `SELECT substr(s.created_at, 1, 10) AS day, COUNT(*) AS sessions,
       COALESCE(SUM(CASE WHEN ${FRUSTRATED} THEN 1 ELSE 0 END), 0) AS frustrated
     FROM sessions s WHERE ${RANGE} GROUP BY substr(s.created_at, 1, 10) ORDER BY day`,
-  topPages: `SELECT ${pageOf('v.url')} AS url, COUNT(*) AS visits, COUNT(DISTINCT v.session_id) AS sessions
+    topPages: `SELECT ${d.bytewise(`(${pageOf(d, 'v.url')})`)} AS url, COUNT(*) AS visits, COUNT(DISTINCT v.session_id) AS sessions
     FROM sessions s JOIN visits v ON v.session_id = s.id WHERE ${RANGE} AND v.url IS NOT NULL
-    GROUP BY ${pageOf('v.url')} ORDER BY visits DESC, url LIMIT ?`,
-  entryPages: `SELECT ${pageOf('s.entry_url')} AS url, COUNT(*) AS sessions
+    GROUP BY ${pageOf(d, 'v.url')} ORDER BY visits DESC, url LIMIT ?`,
+    entryPages: `SELECT ${d.bytewise(`(${pageOf(d, 's.entry_url')})`)} AS url, COUNT(*) AS sessions
     FROM sessions s WHERE ${RANGE} AND s.entry_url IS NOT NULL AND s.entry_url <> ''
-    GROUP BY ${pageOf('s.entry_url')} ORDER BY sessions DESC, url LIMIT ?`,
-  referrers: `SELECT ${originOf('s.referrer')} AS origin, COUNT(*) AS sessions
-    FROM sessions s WHERE ${RANGE} GROUP BY ${originOf('s.referrer')} ORDER BY sessions DESC, origin LIMIT ?`,
-  devices: `SELECT s.device AS device, COUNT(*) AS sessions FROM sessions s WHERE ${RANGE}
-    GROUP BY s.device ORDER BY sessions DESC, device LIMIT ?`,
-  browsers: `SELECT s.browser AS browser, COUNT(*) AS sessions FROM sessions s WHERE ${RANGE}
-    GROUP BY s.browser ORDER BY sessions DESC, browser LIMIT ?`,
-  goals: `SELECT c.goal AS goal, COUNT(DISTINCT c.session_id) AS sessions
+    GROUP BY ${pageOf(d, 's.entry_url')} ORDER BY sessions DESC, url LIMIT ?`,
+    referrers: `SELECT ${d.bytewise(`(${originOf(d, 's.referrer')})`)} AS origin, COUNT(*) AS sessions
+    FROM sessions s WHERE ${RANGE} GROUP BY ${originOf(d, 's.referrer')} ORDER BY sessions DESC, origin LIMIT ?`,
+    devices: `SELECT s.device AS device, COUNT(*) AS sessions FROM sessions s WHERE ${RANGE}
+    GROUP BY s.device ORDER BY sessions DESC, ${d.bytewise('device')}${d.nulls('ASC')} LIMIT ?`,
+    browsers: `SELECT s.browser AS browser, COUNT(*) AS sessions FROM sessions s WHERE ${RANGE}
+    GROUP BY s.browser ORDER BY sessions DESC, ${d.bytewise('browser')}${d.nulls('ASC')} LIMIT ?`,
+    goals: `SELECT c.goal AS goal, COUNT(DISTINCT c.session_id) AS sessions
     FROM sessions s JOIN conversions c ON c.session_id = s.id WHERE ${RANGE}
-    GROUP BY c.goal ORDER BY sessions DESC, goal LIMIT ?`,
-};
+    GROUP BY c.goal ORDER BY sessions DESC, ${d.bytewise('goal')}${d.nulls('ASC')} LIMIT ?`,
+  };
+}
 
-/** Runs the overview's statements through the store's statement cache. */
-export function overviewRows(stmt: (sql: string) => Statement, q: OverviewQuery): OverviewRows {
+/** The overview as a store program (server/store/sql.ts): each engine runs it its own way. */
+export function* overviewProgram(d: Dialect, q: OverviewQuery): Program<OverviewRows> {
+  const sql = overviewSql(d);
   const range = [q.projectId, q.start, q.end];
   const top = [...range, q.limit];
-  const totals = stmt(OVERVIEW_SQL.totals).get(...range) as Omit<
+  const totals = (yield* get(sql.totals, ...range)) as Omit<
     OverviewRows['totals'],
     'visits' | 'converted_sessions'
   >;
-  const visits = (stmt(OVERVIEW_SQL.visits).get(...range) as { visits: number }).visits;
-  const converted = (stmt(OVERVIEW_SQL.converted).get(...range) as { n: number }).n;
+  const visits = ((yield* get(sql.visits, ...range)) as { visits: number }).visits;
+  const converted = ((yield* get(sql.converted, ...range)) as { n: number }).n;
   return {
     totals: { ...totals, visits, converted_sessions: converted },
-    per_day: stmt(OVERVIEW_SQL.perDay).all(...range) as OverviewRows['per_day'],
-    top_pages: stmt(OVERVIEW_SQL.topPages).all(...top) as OverviewRows['top_pages'],
-    entry_pages: stmt(OVERVIEW_SQL.entryPages).all(...top) as OverviewRows['entry_pages'],
-    referrers: stmt(OVERVIEW_SQL.referrers).all(...top) as OverviewRows['referrers'],
-    devices: stmt(OVERVIEW_SQL.devices).all(...top) as OverviewRows['devices'],
-    browsers: stmt(OVERVIEW_SQL.browsers).all(...top) as OverviewRows['browsers'],
-    goals: stmt(OVERVIEW_SQL.goals).all(...top) as OverviewRows['goals'],
+    per_day: yield* all<OverviewRows['per_day'][number]>(sql.perDay, ...range),
+    top_pages: yield* all<OverviewRows['top_pages'][number]>(sql.topPages, ...top),
+    entry_pages: yield* all<OverviewRows['entry_pages'][number]>(sql.entryPages, ...top),
+    referrers: yield* all<OverviewRows['referrers'][number]>(sql.referrers, ...top),
+    devices: yield* all<OverviewRows['devices'][number]>(sql.devices, ...top),
+    browsers: yield* all<OverviewRows['browsers'][number]>(sql.browsers, ...top),
+    goals: yield* all<OverviewRows['goals'][number]>(sql.goals, ...top),
   };
 }

@@ -3,6 +3,7 @@
 // is deleted a bounded number of rows at a time, each piece in a savepoint of the next group commit
 // (server/store/writer.ts), so /track's writes keep interleaving with an erasure of any size
 // (docs/contract.md, "Retention and erasure").
+import type { Program } from './sql.js';
 import type { Store } from './store.js';
 
 /** Rows deleted per piece: a few milliseconds of work, even when the rows are large batches. */
@@ -16,7 +17,7 @@ export interface Eraser {
 export interface EraserOptions {
   store: Store;
   /** Deletes rows kept for the sessions elsewhere (the Flameup relay's queue), in the same savepoint. */
-  forget?: (sessionIds: readonly number[]) => void;
+  forget?: (sessionIds: readonly number[]) => Program<void>;
   rowsPerChunk?: number;
 }
 
@@ -27,14 +28,11 @@ export function createEraser(options: EraserOptions): Eraser {
     async erase(sessionIds) {
       let erased = 0;
       for (const id of new Set(sessionIds)) {
-        if (!store.sessionById(id)) continue;
+        if (!(await store.sessionById(id))) continue;
+        const forget = options.forget;
         let done = false;
         while (!done) {
-          done = await store.write(() => {
-            const last = store.eraseSessionChunk(id, rows);
-            if (last) options.forget?.([id]);
-            return last;
-          });
+          done = await store.eraseSessionChunk(id, rows, forget ? () => forget([id]) : undefined);
         }
         erased++;
       }
@@ -73,12 +71,17 @@ export function startRetention(options: RetentionOptions): Retention {
   let running: Promise<number> | null = null;
 
   const sweepOnce = async (): Promise<number> => {
+    // Whatever the retention, the engine's upkeep runs on the same timer (PostgreSQL's partitions).
+    await options.store.upkeep(now());
     if (options.days <= 0) return 0;
     const cutoff = now() - options.days * 86_400_000;
     let erased = 0;
-    for (const project of options.store.projects()) {
+    // Recordings of whole months past the cutoff go first, a partition at a time where the engine
+    // has them (PostgreSQL): the sessions they belong to are all older than the cutoff.
+    await options.store.dropExpired(cutoff);
+    for (const project of await options.store.projects()) {
       while (!stopped) {
-        const ids = options.store.sessionsCreatedBefore(project.id, cutoff, SESSIONS_PER_QUERY);
+        const ids = await options.store.sessionsCreatedBefore(project.id, cutoff, SESSIONS_PER_QUERY);
         if (ids.length === 0) break;
         erased += await options.eraser.erase(ids);
       }

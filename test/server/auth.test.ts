@@ -9,8 +9,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { runAdmin } from '../../server/admin.js';
 import { loadConfig } from '../../server/config.js';
 import { hashPassword } from '../../server/crypto/password.js';
-import { openStore, tokenHash } from '../../server/store/store.js';
-import { type Collector, custom, startCollector, V1, visit } from './harness.js';
+import { openStore } from '../../server/store/sqlite.js';
+import { tokenHash } from '../../server/store/store.js';
+import { type Collector, custom, sqliteIt, startCollector, V1, visit } from './harness.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const PASSWORD = 'correct horse battery staple';
@@ -138,7 +139,7 @@ describe('no secret in any page', () => {
     expect(dashboard.text).toContain('<meta name="spoor-endpoint"');
   });
 
-  it('keeps API tokens and sign-ins in the database only as hashes', async () => {
+  sqliteIt('keeps API tokens and sign-ins in the database only as hashes', async () => {
     c = await startCollector(SECRETS);
     const { cookie } = await signIn({ secret: PASSWORD });
     // A second reader on the file, as anyone who copied it would read it.
@@ -169,8 +170,8 @@ describe('no secret in any page', () => {
     // (batches and visits: the tables later migrations alter, as a real version-3 database has them.)
     old.close();
     const store = openStore(file);
-    expect(store.projectByToken('old-plaintext-token')?.public_key).toBe('pk_old');
-    expect(store.projectByToken(tokenHash('old-plaintext-token'))).toBeUndefined();
+    expect((await store.projectByToken('old-plaintext-token'))?.public_key).toBe('pk_old');
+    expect(await store.projectByToken(tokenHash('old-plaintext-token'))).toBeUndefined();
     await store.close();
   });
 });
@@ -377,70 +378,80 @@ describe('projects made by the admin command', () => {
       { Origin: origin },
     );
     expect(track.status).toBe(200);
-    return c.store.db.prepare('SELECT MAX(id) FROM sessions').pluck().get() as number;
+    return c.sqlite.db.prepare('SELECT MAX(id) FROM sessions').pluck().get() as number;
   }
 
-  it('records a second project from its own origin, and neither token reads the other project', async () => {
-    c = await startCollector({ ...SECRETS, SPOOR_ALLOWED_ORIGINS: 'https://demo-shop.test' });
-    const added = await admin('project', 'add', '--name', 'Second shop', '--origin', 'https://second.test');
-    const key = /^Public key: (pk_\w+)$/m.exec(added.join('\n'))?.[1] as string;
-    const token = /^API token: (\w+)$/m.exec(added.join('\n'))?.[1] as string;
-    expect(key).toMatch(/^pk_/);
-    expect(token).toHaveLength(64);
+  sqliteIt(
+    'records a second project from its own origin, and neither token reads the other project',
+    async () => {
+      c = await startCollector({ ...SECRETS, SPOOR_ALLOWED_ORIGINS: 'https://demo-shop.test' });
+      const added = await admin('project', 'add', '--name', 'Second shop', '--origin', 'https://second.test');
+      const key = /^Public key: (pk_\w+)$/m.exec(added.join('\n'))?.[1] as string;
+      const token = /^API token: (\w+)$/m.exec(added.join('\n'))?.[1] as string;
+      expect(key).toMatch(/^pk_/);
+      expect(token).toHaveLength(64);
 
-    // Its own origin records; the demo's origin may not record into it.
-    const refused = await c.post(`${V1}/session`, { project: key }, { Origin: 'https://demo-shop.test' });
-    expect(refused.status).toBe(403);
-    await record(c.project.public_key, 'https://demo-shop.test');
-    const secondId = await record(key, 'https://second.test');
+      // Its own origin records; the demo's origin may not record into it.
+      const refused = await c.post(`${V1}/session`, { project: key }, { Origin: 'https://demo-shop.test' });
+      expect(refused.status).toBe(403);
+      await record(c.project.public_key, 'https://demo-shop.test');
+      const secondId = await record(key, 'https://second.test');
 
-    const mine = await c.read(SESSIONS, QUERY, token);
-    expect(mine.body.data.data.map((s: { id: number }) => s.id)).toEqual([secondId]);
-    const demo = await c.read(SESSIONS, QUERY);
-    expect(demo.body.data.data.map((s: { id: number }) => s.id)).not.toContain(secondId);
-    const foreign = await c.read(`${V1}/sessions/get-events`, { session_id: 1 }, token);
-    expect(foreign.status).toBe(422);
-    // Signed in with its token, the dashboard sees the second project only.
-    const { cookie, csrf } = await signIn({ secret: token });
-    const viaCookie = await fromDashboard(SESSIONS, QUERY, { Cookie: cookie, 'X-CSRF-Token': csrf });
-    expect(viaCookie.body.data.total).toBe(1);
+      const mine = await c.read(SESSIONS, QUERY, token);
+      expect(mine.body.data.data.map((s: { id: number }) => s.id)).toEqual([secondId]);
+      const demo = await c.read(SESSIONS, QUERY);
+      expect(demo.body.data.data.map((s: { id: number }) => s.id)).not.toContain(secondId);
+      const foreign = await c.read(`${V1}/sessions/get-events`, { session_id: 1 }, token);
+      expect(foreign.status).toBe(422);
+      // Signed in with its token, the dashboard sees the second project only.
+      const { cookie, csrf } = await signIn({ secret: token });
+      const viaCookie = await fromDashboard(SESSIONS, QUERY, { Cookie: cookie, 'X-CSRF-Token': csrf });
+      expect(viaCookie.body.data.total).toBe(1);
 
-    const listed = (await admin('project', 'list')).join('\n');
-    expect(listed).toContain(key);
-    expect(listed).toContain('Second shop');
-    expect(listed).not.toContain(token);
+      const listed = (await admin('project', 'list')).join('\n');
+      expect(listed).toContain(key);
+      expect(listed).toContain('Second shop');
+      expect(listed).not.toContain(token);
 
-    // A rotated token: the old one and the sign-ins made with it stop working.
-    const rotated = /^API token: (\w+)$/m.exec((await admin('project', 'rotate-token', key)).join('\n'))?.[1];
-    expect((await c.read(SESSIONS, QUERY, token)).status).toBe(401);
-    expect((await c.read(SESSIONS, QUERY, rotated)).status).toBe(200);
-    expect((await fromDashboard(SESSIONS, QUERY, { Cookie: cookie, 'X-CSRF-Token': csrf })).status).toBe(401);
+      // A rotated token: the old one and the sign-ins made with it stop working.
+      const rotated = /^API token: (\w+)$/m.exec(
+        (await admin('project', 'rotate-token', key)).join('\n'),
+      )?.[1];
+      expect((await c.read(SESSIONS, QUERY, token)).status).toBe(401);
+      expect((await c.read(SESSIONS, QUERY, rotated)).status).toBe(200);
+      expect((await fromDashboard(SESSIONS, QUERY, { Cookie: cookie, 'X-CSRF-Token': csrf })).status).toBe(
+        401,
+      );
 
-    await admin('project', 'set-origins', key, '--origin', 'https://third.test');
-    expect((await c.post(`${V1}/session`, { project: key }, { Origin: 'https://second.test' })).status).toBe(
-      403,
-    );
-    expect((await c.post(`${V1}/session`, { project: key }, { Origin: 'https://third.test' })).status).toBe(
-      200,
-    );
+      await admin('project', 'set-origins', key, '--origin', 'https://third.test');
+      expect(
+        (await c.post(`${V1}/session`, { project: key }, { Origin: 'https://second.test' })).status,
+      ).toBe(403);
+      expect((await c.post(`${V1}/session`, { project: key }, { Origin: 'https://third.test' })).status).toBe(
+        200,
+      );
 
-    const before = c.store.counts();
-    const deleted = (await admin('project', 'delete', key, '--yes')).join('\n');
-    expect(deleted).toContain('sessions 2');
-    const after = c.store.counts();
-    expect(before.sessions - after.sessions).toBe(2);
-    expect(before.batches - after.batches).toBe(1);
-    expect(before.visits - after.visits).toBe(1);
-    expect(before.named_events - after.named_events).toBe(1);
-    expect(after.sessions).toBe(1); // the demo project's session stays
-    expect((await c.read(SESSIONS, QUERY, rotated)).status).toBe(401);
-  });
+      const before = await c.store.counts();
+      const deleted = (await admin('project', 'delete', key, '--yes')).join('\n');
+      expect(deleted).toContain('sessions 2');
+      const after = await c.store.counts();
+      expect(before.sessions - after.sessions).toBe(2);
+      expect(before.batches - after.batches).toBe(1);
+      expect(before.visits - after.visits).toBe(1);
+      expect(before.named_events - after.named_events).toBe(1);
+      expect(after.sessions).toBe(1); // the demo project's session stays
+      expect((await c.read(SESSIONS, QUERY, rotated)).status).toBe(401);
+    },
+  );
 
-  it('refuses to rotate the demo project made from the environment, and an origin with a path', async () => {
-    c = await startCollector(SECRETS);
-    await expect(admin('project', 'rotate-token', c.project.public_key)).rejects.toThrow(/SPOOR_API_TOKEN/);
-    await expect(admin('project', 'add', '--name', 'x', '--origin', 'https://x.test/path')).rejects.toThrow(
-      /without a path/,
-    );
-  });
+  sqliteIt(
+    'refuses to rotate the demo project made from the environment, and an origin with a path',
+    async () => {
+      c = await startCollector(SECRETS);
+      await expect(admin('project', 'rotate-token', c.project.public_key)).rejects.toThrow(/SPOOR_API_TOKEN/);
+      await expect(admin('project', 'add', '--name', 'x', '--origin', 'https://x.test/path')).rejects.toThrow(
+        /without a path/,
+      );
+    },
+  );
 });

@@ -4,7 +4,7 @@ import { gzipSync } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { readIdentifier } from '../../server/crypto/identifier.js';
 import { PAGE_BYTES } from '../../server/routes/get-events.js';
-import { type Collector, custom, startCollector, V1, visit } from './harness.js';
+import { type Collector, custom, sqliteIt, startCollector, V1, visit } from './harness.js';
 import { EVENTS, readAllEvents } from './read-events.js';
 
 const T0 = Date.UTC(2026, 1, 3, 9, 0, 0);
@@ -124,28 +124,37 @@ describe('get-events paging', () => {
     for (const page of pages.slice(1)) expect(page.body.data.named_events).toEqual([]);
   });
 
-  it('answers a single batch of 400,000 events, stored before batches were limited, with 200 and every event', async () => {
-    const id = await c.session();
-    const sid = readIdentifier(id, c.config.key)?.s as number;
-    const n = 400_000;
-    const events = Array.from({ length: n }, (_, i) => ({ type: 3, data: {}, timestamp: T0 + i }));
-    const insert = c.store.db.prepare(
-      `INSERT INTO batches (session_id, tab, first_ts, last_ts, event_count, events, interaction_count,
+  sqliteIt(
+    'answers a single batch of 400,000 events, stored before batches were limited, with 200 and every event',
+    async () => {
+      const id = await c.session();
+      const sid = readIdentifier(id, c.config.key)?.s as number;
+      const n = 400_000;
+      const events = Array.from({ length: n }, (_, i) => ({ type: 3, data: {}, timestamp: T0 + i }));
+      const insert = c.sqlite.db.prepare(
+        `INSERT INTO batches (session_id, tab, first_ts, last_ts, event_count, events, interaction_count,
          input_times, created_at) VALUES (?, 1, ?, ?, ?, ?, 0, '[]', '2026-02-03 09:00:00')`,
-    );
-    insert.run(sid, T0, T0 + n - 1, n, gzipSync(JSON.stringify({ sessionIdentifier: id, timer: 1, events })));
-    // One more batch after it: the huge one fills a page alone and the next page goes on from it.
-    await track(id, [move(1, 0, T0 + n + 5)]);
+      );
+      insert.run(
+        sid,
+        T0,
+        T0 + n - 1,
+        n,
+        gzipSync(JSON.stringify({ sessionIdentifier: id, timer: 1, events })),
+      );
+      // One more batch after it: the huge one fills a page alone and the next page goes on from it.
+      await track(id, [move(1, 0, T0 + n + 5)]);
 
-    const { tabs, pages } = await readAllEvents(c, sid);
-    expect(pages.length).toBe(2);
-    expect(pages[0]?.body.data.tabs[0].events).toHaveLength(n);
-    const all = tabs[0]?.events ?? [];
-    expect(all).toHaveLength(n + 1);
-    expect(all.every((e: { timestamp: number }, i: number) => e.timestamp === T0 + (i < n ? i : n + 5))).toBe(
-      true,
-    );
-  });
+      const { tabs, pages } = await readAllEvents(c, sid);
+      expect(pages.length).toBe(2);
+      expect(pages[0]?.body.data.tabs[0].events).toHaveLength(n);
+      const all = tabs[0]?.events ?? [];
+      expect(all).toHaveLength(n + 1);
+      expect(
+        all.every((e: { timestamp: number }, i: number) => e.timestamp === T0 + (i < n ? i : n + 5)),
+      ).toBe(true);
+    },
+  );
 
   it('answers 422 on cursor for a malformed, a tampered or another session’s cursor', async () => {
     const { id } = await twoTabs(30);
@@ -200,11 +209,11 @@ describe('get-events paging', () => {
     }
   });
 
-  it('reaches every page through an index: no paging statement scans the batches table', async () => {
+  sqliteIt('reaches every page through an index: no paging statement scans the batches table', async () => {
     const { id } = await twoTabs(30);
     await readAllEvents(c, id);
     await readAllEvents(c, id, 2);
-    const plans = c.store
+    const plans = c.sqlite
       .queryPlans()
       .filter((q) => /FROM (batches|named_events)\b/.test(q.sql) && !/^\s*(INSERT|UPDATE)/.test(q.sql));
     expect(plans.some((q) => /\(tab, first_ts, id\) >/.test(q.sql))).toBe(true);

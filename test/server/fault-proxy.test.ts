@@ -4,6 +4,7 @@
 import { gzipSync } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type FaultProxy, startFaultProxy } from '../../e2e/fault-proxy.js';
+import { all } from '../../server/store/sql.js';
 import { answerOf, type Collector, startCollector, V1, visit } from './harness.js';
 
 const TRACK = `${V1}/track`;
@@ -40,10 +41,11 @@ function postThroughProxy(path: string, body: Buffer | string, headers: Record<s
   });
 }
 
-function storedBlobs(): Buffer[] {
-  return (c.store.db.prepare('SELECT events FROM batches ORDER BY id').all() as { events: Buffer }[]).map(
-    (row) => row.events,
+async function storedBlobs(): Promise<Buffer[]> {
+  const rows = await c.store.engine.read(() =>
+    all<{ events: Buffer }>('SELECT events FROM batches ORDER BY id'),
   );
+  return rows.map((row) => Buffer.from(row.events));
 }
 
 describe('the e2e fault proxy', () => {
@@ -64,7 +66,7 @@ describe('the e2e fault proxy', () => {
     // An added Cache-Control: no-store would cost keepalive quota (docs/contract.md, "Keepalive quota").
     expect(a.headers.get('cache-control')).toBeNull();
     // The collector keeps a gzip body as it came: these are the bytes the page sent.
-    expect(storedBlobs()).toEqual([body]);
+    expect(await storedBlobs()).toEqual([body]);
     expect(proxy.stats()).toEqual({ forwarded: 1, answered: 0, dropped: 0 });
     expect(proxy.bodies()).toEqual([body]);
   });
@@ -104,7 +106,7 @@ describe('the e2e fault proxy', () => {
     const failed = await answerOf(await postThroughProxy(TRACK, body));
     expect(failed.status).toBe(500);
     expect(failed.body).toEqual({ error: true, message: 'Server Error' });
-    expect(c.store.counts().batches).toBe(0);
+    expect((await c.store.counts()).batches).toBe(0);
     // Only /track is hit: a session can still start.
     expect(
       (await postThroughProxy(`${V1}/session`, JSON.stringify({ project: c.project.public_key }))).status,
@@ -113,7 +115,7 @@ describe('the e2e fault proxy', () => {
     expect((await postThroughProxy(TRACK, body)).status).toBe(500);
     clock.now += 1;
     expect((await postThroughProxy(TRACK, body)).status).toBe(200);
-    expect(c.store.counts().batches).toBe(1);
+    expect((await c.store.counts()).batches).toBe(1);
     expect(proxy.stats()).toMatchObject({ answered: 2 });
   });
 
@@ -134,7 +136,7 @@ describe('the e2e fault proxy', () => {
     const body = await trackBody(4);
     proxy.fail({ kind: 'drop-request' }, 1000);
     await expect(postThroughProxy(TRACK, body)).rejects.toThrow();
-    expect(c.store.counts().batches).toBe(0);
+    expect((await c.store.counts()).batches).toBe(0);
     expect(proxy.stats()).toMatchObject({ dropped: 1, forwarded: 0 });
   });
 
@@ -142,11 +144,11 @@ describe('the e2e fault proxy', () => {
     const body = await trackBody(5);
     proxy.fail({ kind: 'drop-answer' }, 1000);
     await expect(postThroughProxy(TRACK, body)).rejects.toThrow();
-    expect(c.store.counts().batches).toBe(1);
+    expect((await c.store.counts()).batches).toBe(1);
     clock.now += 1000;
     const retry = await answerOf(await postThroughProxy(TRACK, body));
     expect(retry.status).toBe(200);
-    expect(c.store.counts().batches).toBe(1);
+    expect((await c.store.counts()).batches).toBe(1);
     expect(proxy.stats()).toEqual({ forwarded: 1, answered: 0, dropped: 1 });
   });
 });

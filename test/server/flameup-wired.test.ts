@@ -7,7 +7,7 @@ import { expect, it, vi } from 'vitest';
 import { createApp, ensureDemoProject } from '../../server/app.js';
 import { loadConfig } from '../../server/config.js';
 import { createFlameupRelay } from '../../server/relay/relay.js';
-import { openStore } from '../../server/store/store.js';
+import { openStore } from '../../server/store/sqlite.js';
 import { startFlameupStandin } from '../support/flameup-standin.js';
 import { custom, V1, visit } from './harness.js';
 
@@ -20,9 +20,9 @@ it('forwards each named event of a stored /track body to Flameup once, including
     SPOOR_FLAMEUP_URL: standin.url,
   });
   const store = openStore(config.dbFile);
-  const project = ensureDemoProject(config, store);
-  const flameup = createFlameupRelay({ db: store.db, durable: () => store.durable() });
-  flameup.configure(
+  const project = await ensureDemoProject(config, store);
+  const flameup = createFlameupRelay({ engine: store.engine, durable: () => store.durable() });
+  await flameup.configure(
     project.id,
     config.flameupApiKey ? { apiKey: config.flameupApiKey, url: config.flameupUrl } : null,
   );
@@ -61,9 +61,9 @@ it('forwards each named event of a stored /track body to Flameup once, including
   // the relay has stopped, nothing more can reach Flameup.
   // An acknowledged row is deleted, so "nothing left" is an empty queue once both were accepted.
   await vi.waitFor(
-    () => {
+    async () => {
       expect(standin.accepted).toHaveLength(2);
-      expect(flameup.store.counts()).toEqual({ held: 0, pending: 0, sent: 0, failed: 0 });
+      expect(await flameup.store.counts()).toEqual({ held: 0, pending: 0, sent: 0, failed: 0 });
     },
     { timeout: 10_000 },
   );

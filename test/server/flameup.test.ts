@@ -11,6 +11,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { readIdentifier } from '../../server/crypto/identifier.js';
 import { type CustomRow, customRow } from '../../server/ingest/check.js';
 import { classify, createFlameupRelay, type FlameupRelay } from '../../server/relay/relay.js';
+import { openStore, type SqliteStore } from '../../server/store/sqlite.js';
 import { createFlameupApi, type FlameupApi, fetchOverApi, TRACK_PATH } from '../support/flameup-api.js';
 import { type FlameupStandin, startFlameupStandin } from '../support/flameup-standin.js';
 import { custom, startCollector, V1, visit } from './harness.js';
@@ -26,15 +27,14 @@ const QUIET_MS = 60_000;
 let dir: string;
 let file: string;
 let api: FlameupApi;
-let open: { db: Database.Database; relay: FlameupRelay }[] = [];
+let open: { db: SqliteStore; relay: FlameupRelay }[] = [];
 let logs: string[] = [];
 
 /** A relay on the test's database file with short backoffs, as a collector process would make it. */
 function relayOnFile(extra: Partial<Parameters<typeof createFlameupRelay>[0]> = {}) {
-  const db = new Database(file);
-  db.pragma('journal_mode = WAL');
+  const db = openStore(file);
   const relay = createFlameupRelay({
-    db,
+    engine: db.engine,
     fetch: fetchOverApi(api),
     random: () => 0.5,
     minDelayMs: 20,
@@ -53,7 +53,7 @@ async function shutDown(relay: FlameupRelay) {
   const stopping = relay.stop();
   await vi.advanceTimersByTimeAsync(10_000);
   await stopping;
-  entry?.db.close();
+  await entry?.db.close();
   open = open.filter((o) => o !== entry);
 }
 
@@ -87,7 +87,7 @@ describe('the Flameup relay', () => {
   it('forwards each event exactly once, in order, across a Flameup outage and a collector restart', async () => {
     api.fail({ kind: 'status', status: 503 });
     const first = relayOnFile();
-    first.configure(PROJECT, { apiKey: KEY, url: FLAMEUP_URL });
+    await first.configure(PROJECT, { apiKey: KEY, url: FLAMEUP_URL });
     first.start();
     const batch = [
       identify('user-42', T0),
@@ -95,9 +95,9 @@ describe('the Flameup relay', () => {
       event('add_to_cart', { sku: 'MUG-1', qty: 2 }, T0 + 2),
       event('checkout', {}, T0 + 3),
     ];
-    first.ingest(PROJECT, 7, batch, 'hash-a');
+    await first.ingest(PROJECT, 7, batch, 'hash-a');
     // The same /track body again (a retry) must not queue anything twice.
-    first.ingest(PROJECT, 7, batch, 'hash-a');
+    await first.ingest(PROJECT, 7, batch, 'hash-a');
     await advance(1_000);
     expect(api.requests.length).toBeGreaterThanOrEqual(3);
     api.fail({ kind: 'drop' });
@@ -105,13 +105,13 @@ describe('the Flameup relay', () => {
     await advance(1_000);
     expect(api.requests.length).toBeGreaterThanOrEqual(seen + 2);
     expect(api.accepted).toEqual([]);
-    expect(first.store.counts()).toEqual({ held: 0, pending: 3, sent: 0, failed: 0 });
+    expect(await first.store.counts()).toEqual({ held: 0, pending: 3, sent: 0, failed: 0 });
     await shutDown(first);
 
     api.recover();
     const second = relayOnFile();
     second.start();
-    second.ingest(PROJECT, 7, batch, 'hash-a');
+    await second.ingest(PROJECT, 7, batch, 'hash-a');
     await advance(QUIET_MS);
     expect(api.accepted.map((a) => a.body)).toEqual([
       {
@@ -131,23 +131,33 @@ describe('the Flameup relay', () => {
     expect(api.accepted[0]?.headers.authorization).toBe(`Bearer ${KEY}`);
     expect(api.accepted[0]?.headers['content-type']).toBe('application/json');
     // Acknowledged rows are deleted: the events live at Flameup now.
-    expect(second.store.rows()).toEqual([]);
-    expect(second.store.counts()).toEqual({ held: 0, pending: 0, sent: 0, failed: 0 });
+    expect(await second.store.rows()).toEqual([]);
+    expect(await second.store.counts()).toEqual({ held: 0, pending: 0, sent: 0, failed: 0 });
   });
 
   it("holds a session's events until its identify arrives, then forwards them in order under that id", async () => {
     const relay = relayOnFile();
-    relay.configure(PROJECT, { apiKey: KEY, url: FLAMEUP_URL });
+    await relay.configure(PROJECT, { apiKey: KEY, url: FLAMEUP_URL });
     relay.start();
-    relay.ingest(PROJECT, 1, [event('viewed', { page: 1 }, T0), event('viewed', { page: 2 }, T0 + 10)], 'b1');
+    await relay.ingest(
+      PROJECT,
+      1,
+      [event('viewed', { page: 1 }, T0), event('viewed', { page: 2 }, T0 + 10)],
+      'b1',
+    );
     // Another, identified session is not held up by the first one.
-    relay.ingest(PROJECT, 2, [identify('other', T0), event('viewed', { page: 9 }, T0 + 5)], 'b2');
+    await relay.ingest(PROJECT, 2, [identify('other', T0), event('viewed', { page: 9 }, T0 + 5)], 'b2');
     await advance(QUIET_MS);
     expect(api.accepted.map((a) => a.body.external_id)).toEqual(['other']);
-    expect(relay.store.counts().held).toBe(2);
+    expect((await relay.store.counts()).held).toBe(2);
 
-    relay.ingest(PROJECT, 1, [event('viewed', { page: 3 }, T0 + 20), identify('user-7', T0 + 30)], 'b3');
-    relay.ingest(PROJECT, 1, [event('bought', {}, T0 + 40)], 'b4');
+    await relay.ingest(
+      PROJECT,
+      1,
+      [event('viewed', { page: 3 }, T0 + 20), identify('user-7', T0 + 30)],
+      'b3',
+    );
+    await relay.ingest(PROJECT, 1, [event('bought', {}, T0 + 40)], 'b4');
     await advance(QUIET_MS);
     const mine = api.accepted.filter((a) => a.body.external_id === 'user-7').map((a) => a.body);
     expect(mine.map((b) => [b.event, b.parameters])).toEqual([
@@ -157,19 +167,19 @@ describe('the Flameup relay', () => {
       ['bought', {}],
     ]);
     // Acknowledged rows are deleted once Flameup has them.
-    expect(relay.store.counts()).toEqual({ held: 0, pending: 0, sent: 0, failed: 0 });
+    expect(await relay.store.counts()).toEqual({ held: 0, pending: 0, sent: 0, failed: 0 });
   });
 
   it('waits the Retry-After of a 429 before sending again, however short its own backoff is', async () => {
     api.fail({ kind: 'status', status: 429, retryAfter: '1' }, 1);
     const relay = relayOnFile();
-    relay.configure(PROJECT, { apiKey: KEY, url: FLAMEUP_URL });
+    await relay.configure(PROJECT, { apiKey: KEY, url: FLAMEUP_URL });
     relay.start();
-    relay.ingest(PROJECT, 3, [identify('u', T0), event('a', {}, T0), event('b', {}, T0 + 1)], 'c1');
+    await relay.ingest(PROJECT, 3, [identify('u', T0), event('a', {}, T0), event('b', {}, T0 + 1)], 'c1');
     await advance(0);
-    expect(relay.store.rows()[0]?.reason).toBe('retrying: HTTP 429');
+    expect((await relay.store.rows())[0]?.reason).toBe('retrying: HTTP 429');
     // Another session's event queued during the throttle waits for it too: the limit is the key's.
-    relay.ingest(PROJECT, 4, [identify('v', T0), event('c', {}, T0 + 2)], 'c2');
+    await relay.ingest(PROJECT, 4, [identify('v', T0), event('c', {}, T0 + 2)], 'c2');
     await advance(999);
     expect(api.requests).toHaveLength(1);
     await advance(QUIET_MS);
@@ -181,9 +191,9 @@ describe('the Flameup relay', () => {
 
   it('marks the event failed on a 401 and sends nothing more under the refused key', async () => {
     const relay = relayOnFile();
-    relay.configure(PROJECT, { apiKey: 'wrong-key', url: FLAMEUP_URL });
+    await relay.configure(PROJECT, { apiKey: 'wrong-key', url: FLAMEUP_URL });
     relay.start();
-    relay.ingest(
+    await relay.ingest(
       PROJECT,
       5,
       [identify('u', T0), ...[1, 2, 3, 4, 5].map((i) => event(`e${i}`, {}, T0 + i))],
@@ -192,43 +202,43 @@ describe('the Flameup relay', () => {
     await advance(QUIET_MS);
     expect(api.requests).toHaveLength(1);
     expect(api.accepted).toEqual([]);
-    expect(relay.store.counts()).toEqual({ held: 0, pending: 4, sent: 0, failed: 1 });
-    const failed = relay.store.rows().find((r) => r.state === 'failed');
+    expect(await relay.store.counts()).toEqual({ held: 0, pending: 4, sent: 0, failed: 1 });
+    const failed = (await relay.store.rows()).find((r) => r.state === 'failed');
     expect(failed?.event).toBe('e1');
     expect(failed?.reason).toMatch(/^rejected: HTTP 401/);
     expect(failed?.reason).not.toContain('wrong-key');
     expect(logs.join('\n')).not.toContain('wrong-key');
 
     // Fixing the key sends the events still queued; the failed one stays failed with its reason.
-    relay.configure(PROJECT, { apiKey: KEY, url: FLAMEUP_URL });
+    await relay.configure(PROJECT, { apiKey: KEY, url: FLAMEUP_URL });
     await advance(QUIET_MS);
     expect(api.accepted.map((a) => a.body.event)).toEqual(['e2', 'e3', 'e4', 'e5']);
     // The forwarded rows were deleted once acknowledged; the failed one stays, with its reason.
-    expect(relay.store.counts()).toEqual({ held: 0, pending: 0, sent: 0, failed: 1 });
+    expect(await relay.store.counts()).toEqual({ held: 0, pending: 0, sent: 0, failed: 1 });
   });
 
   it('forwards only the configured event names, and nothing for a project without a setting', async () => {
     const relay = relayOnFile();
-    relay.configure(PROJECT, { apiKey: KEY, url: FLAMEUP_URL, events: ['purchase'] });
+    await relay.configure(PROJECT, { apiKey: KEY, url: FLAMEUP_URL, events: ['purchase'] });
     relay.start();
-    relay.ingest(
+    await relay.ingest(
       PROJECT,
       1,
       [identify('u', T0), event('viewed', {}, T0 + 1), event('purchase', { total: 9 }, T0 + 2)],
       'e1',
     );
-    relay.ingest(2, 2, [identify('w', T0), event('purchase', {}, T0)], 'e2');
+    await relay.ingest(2, 2, [identify('w', T0), event('purchase', {}, T0)], 'e2');
     await advance(QUIET_MS);
     expect(api.accepted.map((a) => [a.body.external_id, a.body.event])).toEqual([['u', 'purchase']]);
     // The one forwarded row was deleted once acknowledged; the others were never queued.
-    expect(relay.store.rows()).toHaveLength(0);
+    expect(await relay.store.rows()).toHaveLength(0);
   });
 
   it('keeps a malformed event as failed with its reason instead of sending it', async () => {
     const relay = relayOnFile();
-    relay.configure(PROJECT, { apiKey: KEY, url: FLAMEUP_URL });
+    await relay.configure(PROJECT, { apiKey: KEY, url: FLAMEUP_URL });
     relay.start();
-    relay.ingest(
+    await relay.ingest(
       PROJECT,
       1,
       [identify('u', T0), event('list', [1, 2], T0 + 1), event('ok', { a: 1 }, T0 + 2)],
@@ -237,8 +247,8 @@ describe('the Flameup relay', () => {
     await advance(QUIET_MS);
     expect(api.accepted.map((a) => a.body.event)).toEqual(['ok']);
     // 'ok' was deleted once Flameup acknowledged it; the failed one stays, with its reason.
-    expect(relay.store.rows()).toHaveLength(1);
-    expect(relay.store.rows().map((r) => [r.event, r.state, r.reason])).toEqual([
+    expect(await relay.store.rows()).toHaveLength(1);
+    expect((await relay.store.rows()).map((r) => [r.event, r.state, r.reason])).toEqual([
       ['list', 'failed', 'parameters is not an object'],
     ]);
   });
@@ -246,13 +256,13 @@ describe('the Flameup relay', () => {
   it('only writes rows in ingest, so a stalled Flameup holds up nothing, and stop() leaves the event queued', async () => {
     api.fail({ kind: 'stall' });
     const relay = relayOnFile({ stopTimeoutMs: 100 });
-    relay.configure(PROJECT, { apiKey: KEY, url: FLAMEUP_URL });
+    await relay.configure(PROJECT, { apiKey: KEY, url: FLAMEUP_URL });
     relay.start();
     for (let i = 0; i < 50; i++)
-      relay.ingest(PROJECT, 1 + (i % 5), [identify('u', T0), event('x', { i }, T0 + i)], `g${i}`);
+      await relay.ingest(PROJECT, 1 + (i % 5), [identify('u', T0), event('x', { i }, T0 + i)], `g${i}`);
     // Every row is written by the time ingest returns, before any request has gone out.
     expect(api.requests).toHaveLength(0);
-    expect(relay.store.counts().pending).toBe(50);
+    expect((await relay.store.counts()).pending).toBe(50);
     await advance(10_000);
     // One request per session at most, and no more than the concurrency: no pile-up on a stalled API.
     expect(api.requests).toHaveLength(4);
@@ -312,11 +322,10 @@ describe('the Flameup API key on the collector', () => {
     );
     try {
       // The relay on the collector's database, as main.ts wires it for the demo project.
-      const db = new Database(c.config.dbFile);
-      db.pragma('busy_timeout = 5000');
-      const relay = createFlameupRelay({ db, minDelayMs: 20, log: (m) => logs.push(m) });
+      const db = openStore(c.config.dbFile);
+      const relay = createFlameupRelay({ engine: db.engine, minDelayMs: 20, log: (m) => logs.push(m) });
       open.push({ db, relay });
-      relay.configure(c.project.id, { apiKey: KEY, url: standin.url });
+      await relay.configure(c.project.id, { apiKey: KEY, url: standin.url });
       relay.start();
 
       const seen: string[] = [];
@@ -354,7 +363,7 @@ describe('the Flameup API key on the collector', () => {
       await post(`${V1}/track`, { sessionIdentifier, events: 'not a list' });
       // Until the relay is wired into the /track route, the test hands it the stored batch itself.
       const sessionId = readIdentifier(sessionIdentifier, c.config.key)?.s ?? -1;
-      relay.ingest(
+      await relay.ingest(
         c.project.id,
         sessionId,
         events.flatMap((e) => customRow(e.data as Record<string, unknown>, e.timestamp) ?? []),

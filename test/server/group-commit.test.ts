@@ -4,9 +4,10 @@
 import { readFileSync, statSync } from 'node:fs';
 import type { ServerResponse } from 'node:http';
 import { gunzipSync, gzipSync } from 'node:zlib';
-import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { StoreOptions } from '../../server/store/store.js';
-import { type Collector, custom, startCollector, V1, visit } from './harness.js';
+import { afterEach, expect, it, vi } from 'vitest';
+import type { StoreOptions } from '../../server/store/sqlite.js';
+import { tokenHash } from '../../server/store/store.js';
+import { type Collector, custom, sqliteDescribe, startCollector, V1, visit } from './harness.js';
 import { readAllEvents } from './read-events.js';
 
 const TRACK = `${V1}/track`;
@@ -61,7 +62,7 @@ async function heldCollector(store: StoreOptions = {}) {
     },
     // Each body is checked in a worker thread first, which takes a while on a busy machine.
     waitForQueued: (n: number) =>
-      vi.waitFor(() => expect(collector.store.pendingWrites).toBe(n), { timeout: 10_000 }),
+      vi.waitFor(() => expect(collector.sqlite.pendingWrites).toBe(n), { timeout: 10_000 }),
   };
 }
 
@@ -89,7 +90,7 @@ const named = (sessionIdentifier: string, name: string, timestamp: number) => ({
 const visitBody = (sessionIdentifier: string, timer: number) =>
   JSON.stringify({ sessionIdentifier, timer, events: [visit('https://shop.test/', T0)] });
 
-describe('group commit', () => {
+sqliteDescribe('group commit', () => {
   it('commits concurrent /track requests in one transaction and answers none of them before it', async () => {
     const h = await heldCollector();
     const id = await h.c.session();
@@ -103,14 +104,14 @@ describe('group commit', () => {
     );
     await h.waitForQueued(6);
     expect(answered).toBe(0);
-    expect(h.c.store.counts().batches).toBe(0);
+    expect((await h.c.store.counts()).batches).toBe(0);
 
     h.release();
     const answers = await Promise.all(posts);
     expect(answers.map((a) => a.status)).toEqual([200, 200, 200, 200, 200, 200]);
     expect(walCommits(h.c) - commitsBefore).toBe(1);
-    expect(h.c.store.commitGroups).toBe(1);
-    expect(h.c.store.counts()).toMatchObject({ batches: 6, named_events: 6 });
+    expect(h.c.sqlite.commitGroups).toBe(1);
+    expect(await h.c.store.counts()).toMatchObject({ batches: 6, named_events: 6 });
   });
 
   it('rolls back only the request that fails in a group: its neighbours are stored and answered 200', async () => {
@@ -125,7 +126,7 @@ describe('group commit', () => {
     await h.waitForQueued(3);
     // The second request passed its checks; its session disappears before the group commits, so its
     // insert breaks a foreign key inside the group.
-    h.c.store.db.prepare('DELETE FROM sessions WHERE id = 2').run();
+    h.c.sqlite.db.prepare('DELETE FROM sessions WHERE id = 2').run();
     const commitsBefore = walCommits(h.c);
 
     h.release();
@@ -133,30 +134,36 @@ describe('group commit', () => {
     expect(answers.map((a) => a.status)).toEqual([200, 500, 200]);
     expect(String(h.c.errors[0])).toContain('FOREIGN KEY');
     expect(walCommits(h.c) - commitsBefore).toBe(1);
-    expect(h.c.store.namedEvents(1).map((e) => e.name)).toEqual(['before', 'after']);
+    expect((await h.c.store.namedEvents(1)).map((e) => e.name)).toEqual(['before', 'after']);
     // Its body hash went with it, so a retry is stored rather than taken for a duplicate.
-    expect(h.c.store.counts()).toMatchObject({ batches: 2, named_events: 2 });
-    expect(h.c.store.db.prepare('SELECT COUNT(*) AS n FROM batch_hashes').get()).toEqual({ n: 2 });
+    expect(await h.c.store.counts()).toMatchObject({ batches: 2, named_events: 2 });
+    expect(h.c.sqlite.db.prepare('SELECT COUNT(*) AS n FROM batch_hashes').get()).toEqual({ n: 2 });
   });
 
   it('undoes every statement of a failing write and none of the writes beside it', async () => {
     const h = await heldCollector();
+    // A project row written synchronously, inside the group's transaction.
     const project = (key: string, token = `token-${key}`) =>
-      h.c.store.ensureProject({ publicKey: key, apiToken: token, name: key, allowedOrigins: null });
-    const first = h.c.store.write(() => project('first').id);
-    const failing = h.c.store.write(() => {
+      h.c.sqlite.db
+        .prepare(
+          `INSERT INTO projects (public_key, api_token_hash, name, created_at) VALUES (?, ?, ?, '2026-01-01 00:00:00')
+           RETURNING id`,
+        )
+        .get(key, tokenHash(token), key) as { id: number };
+    const first = h.c.sqlite.write(() => project('first').id);
+    const failing = h.c.sqlite.write(() => {
       project('partial');
       project('clash', h.c.config.apiToken); // the token's hash is UNIQUE
     });
-    const last = h.c.store.write(() => project('last').id);
+    const last = h.c.sqlite.write(() => project('last').id);
     h.release();
     await expect(failing).rejects.toThrow(/UNIQUE/);
     expect(typeof (await first)).toBe('number');
     expect(typeof (await last)).toBe('number');
-    expect(h.c.store.commitGroups).toBe(1);
-    expect(h.c.store.projectByKey('partial')).toBeUndefined();
-    expect(h.c.store.projectByKey('first')).toBeDefined();
-    expect(h.c.store.projectByKey('last')).toBeDefined();
+    expect(h.c.sqlite.commitGroups).toBe(1);
+    expect(await h.c.store.projectByKey('partial')).toBeUndefined();
+    expect(await h.c.store.projectByKey('first')).toBeDefined();
+    expect(await h.c.store.projectByKey('last')).toBeDefined();
   });
 
   it('stores a body that arrives twice in one group once and answers 200 to both', async () => {
@@ -167,21 +174,25 @@ describe('group commit', () => {
     await h.waitForQueued(2);
     h.release();
     expect((await Promise.all(posts)).map((a) => a.status)).toEqual([200, 200]);
-    expect(h.c.store.counts()).toMatchObject({ batches: 1, visits: 1 });
+    expect(await h.c.store.counts()).toMatchObject({ batches: 1, visits: 1 });
   });
 
   it('makes a group visible when it commits but answers it only after the WAL is fsynced', async () => {
     const h = await heldCollector();
     let answered = false;
-    const write = h.c.store
+    const write = h.c.sqlite
       .write(() =>
-        h.c.store.ensureProject({ publicKey: 'pk-x', apiToken: 't-x', name: 'x', allowedOrigins: null }),
+        h.c.sqlite.db
+          .prepare(
+            `INSERT INTO projects (public_key, api_token_hash, name, created_at) VALUES ('pk-x', 'h-x', 'x', '2026-01-01 00:00:00')`,
+          )
+          .run(),
       )
       .then(() => {
         answered = true;
       });
     h.release(); // COMMIT runs here, synchronously; the fsync goes to the thread pool
-    expect(h.c.store.projectByKey('pk-x')).toBeDefined();
+    expect(await h.c.store.projectByKey('pk-x')).toBeDefined();
     const durable = h.c.store.durable();
     await Promise.resolve();
     await Promise.resolve();
@@ -192,7 +203,7 @@ describe('group commit', () => {
   });
 });
 
-describe('a retried body', () => {
+sqliteDescribe('a retried body', () => {
   it('is answered only once the group that stored its first copy is fsynced', async () => {
     const h = await heldCollector();
     const id = await h.c.session();
@@ -204,7 +215,7 @@ describe('a retried body', () => {
     await h.waitForQueued(1);
     h.release(); // COMMIT runs: the batch is visible to the next request; its fsync is held
     expect(fsyncs.held).toHaveLength(1);
-    expect(h.c.store.counts().batches).toBe(1);
+    expect((await h.c.store.counts()).batches).toBe(1);
 
     // The snippet's retry after a timeout: the same bytes, while the first copy is not durable yet.
     const found = vi.spyOn(h.c.store, 'hasBatch');
@@ -212,7 +223,7 @@ describe('a retried body', () => {
     const retry = h.c.post(TRACK, body).finally(() => {
       retryAnswered = true;
     });
-    await vi.waitFor(() => expect(found).toHaveReturnedWith(true), { timeout: 10_000 });
+    await vi.waitFor(() => expect(found).toHaveResolvedWith(true), { timeout: 10_000 });
     // From the duplicate check on, an answer that did not wait would be written within this turn of the
     // loop: nothing else on that path waits for I/O.
     await new Promise((resolve) => setImmediate(resolve));
@@ -221,11 +232,11 @@ describe('a retried body', () => {
 
     releaseFsyncs();
     expect([(await first).status, (await retry).status]).toEqual([200, 200]);
-    expect(h.c.store.counts()).toMatchObject({ batches: 1, visits: 1 });
+    expect(await h.c.store.counts()).toMatchObject({ batches: 1, visits: 1 });
   });
 });
 
-describe('stored batches', () => {
+sqliteDescribe('stored batches', () => {
   it('keeps a gzip body as the bytes that arrived and compresses a plain one, replaying both', async () => {
     c = await startCollector();
     const id = await c.session();
@@ -239,7 +250,7 @@ describe('stored batches', () => {
     });
     expect((await c.post(TRACK, gz, { 'Content-Type': 'text/plain' })).status).toBe(200);
     expect((await c.post(TRACK, plain)).status).toBe(200);
-    const blobs = c.store.db.prepare('SELECT events FROM batches ORDER BY id').all() as { events: Buffer }[];
+    const blobs = c.sqlite.db.prepare('SELECT events FROM batches ORDER BY id').all() as { events: Buffer }[];
     expect(blobs[0]?.events.equals(gz)).toBe(true);
     expect(gunzipSync(blobs[1]?.events as Buffer).toString()).toBe(plain);
     expect((await readAllEvents(c, 1)).tabs).toEqual([
@@ -251,7 +262,7 @@ describe('stored batches', () => {
     c = await startCollector();
     await c.session();
     const events = [visit('https://shop.test/old', 500), { type: 3, data: { source: 1 }, timestamp: 600 }];
-    c.store.db
+    c.sqlite.db
       .prepare(
         `INSERT INTO batches (session_id, tab, first_ts, last_ts, event_count, events, interaction_count,
            input_times, created_at) VALUES (1, 1, 500, 600, 2, ?, 1, '[]', '2026-01-01 00:00:00')`,
@@ -261,7 +272,7 @@ describe('stored batches', () => {
   });
 });
 
-describe('checkpoints', () => {
+sqliteDescribe('checkpoints', () => {
   it('folds the WAL into the database file on a timer, with no request doing it', async () => {
     c = await startCollector({}, { store: { checkpointIntervalMs: 50 } });
     const id = await c.session();

@@ -11,8 +11,8 @@ import { loadConfig } from '../../server/config.js';
 import { policyOrigins, replayPolicy } from '../../server/http/headers.js';
 import { addressKey, createCollectorServer } from '../../server/http/server.js';
 import { escapeHtml, fillTemplate } from '../../server/http/template.js';
-import { openStore } from '../../server/store/store.js';
-import { type Collector, startCollector, V1 } from './harness.js';
+import { openStore } from '../../server/store/sqlite.js';
+import { type Collector, sqliteIt, startCollector, V1 } from './harness.js';
 
 const SESSION = `${V1}/session`;
 const TRACK = `${V1}/track`;
@@ -163,7 +163,7 @@ describe('timeouts', () => {
     } finally {
       clearInterval(drip);
     }
-    expect(c.store.counts().batches).toBe(0);
+    expect((await c.store.counts()).batches).toBe(0);
     // The collector is alive and answers others.
     expect((await c.post(SESSION, { project: c.project.public_key })).status).toBe(200);
   });
@@ -182,7 +182,7 @@ describe('timeouts', () => {
     } finally {
       clearInterval(drip);
     }
-    expect(c.store.counts().sessions).toBe(0);
+    expect((await c.store.counts()).sessions).toBe(0);
   });
 
   it('closes a kept-alive connection that sends no further request after the keep-alive timeout', async () => {
@@ -249,13 +249,13 @@ describe('connections per client address', () => {
     expect(extra.text()).toMatch(/^HTTP\/1\.1 503 Service Unavailable\r\n/);
     expect(extra.text()).toMatch(/\r\nConnection: close\r\n/i);
     expect(extra.text()).toMatch(/\r\nRetry-After: 1\r\n/i);
-    expect(c.store.counts().sessions).toBe(0);
+    expect((await c.store.counts()).sessions).toBe(0);
 
     // Another address is not affected.
     const other = await raw(c.url, '127.0.0.2');
     other.socket.write(mint);
     await other.until(/^HTTP\/1\.1 200 /);
-    expect(c.store.counts().sessions).toBe(1);
+    expect((await c.store.counts()).sessions).toBe(1);
 
     // A closed connection frees its place.
     held[0]?.socket.destroy();
@@ -269,7 +269,7 @@ describe('connections per client address', () => {
       again.socket.destroy();
     }
     expect(status).toBe('200');
-    expect(c.store.counts().sessions).toBe(2);
+    expect((await c.store.counts()).sessions).toBe(2);
   });
 
   it('counts an IPv6 client by its /64 and an IPv4-mapped address as the IPv4 address', () => {
@@ -295,7 +295,7 @@ describe('Host', () => {
     const api = await send(c.url, SESSION, { method: 'POST', headers: { Host: 'evil.test' }, body: mint });
     expect(api.status).toBe(421);
     expect(JSON.parse(api.body)).toEqual({ error: true, message: 'Misdirected Request.' });
-    expect(c.store.counts().sessions).toBe(0);
+    expect((await c.store.counts()).sessions).toBe(0);
 
     const served = await send(c.url, '/dashboard', { headers: { Host: 'Collector.Example.com:443' } });
     expect(served.status).toBe(200);
@@ -369,33 +369,36 @@ describe('Origin on /track and /session', () => {
     // nothing but the message.
     expect(track.headers.get('access-control-allow-origin')).toBe('https://evil.test');
     expect(session.headers.get('access-control-allow-origin')).toBe('https://evil.test');
-    expect(c.store.counts().batches).toBe(0);
+    expect((await c.store.counts()).batches).toBe(0);
 
     expect((await c.post(TRACK, batch, { Origin: 'https://shop.test' })).status).toBe(200);
     // Without Origin (a server sending for its visitors) the project's list does not apply.
     expect((await c.post(TRACK, { ...batch, timer: 2 })).status).toBe(200);
-    expect(c.store.counts().batches).toBe(2);
+    expect((await c.store.counts()).batches).toBe(2);
   });
 });
 
 describe('file modes', () => {
   const mode = (file: string) => statSync(file).mode & 0o777;
 
-  it('keeps the database, its -wal and -shm files and secrets.json readable by the owner only, whatever the umask', async () => {
-    // The umask can only take bits away: 0 shows what each file is created with.
-    const umask = process.umask(0);
-    try {
-      c = await startCollector();
-    } finally {
-      process.umask(umask);
-    }
-    await c.session();
-    const db = c.config.dbFile;
-    expect(mode(db)).toBe(0o600);
-    expect(mode(`${db}-wal`)).toBe(0o600);
-    expect(mode(`${db}-shm`)).toBe(0o600);
-    expect(mode(join(c.config.dataDir, 'secrets.json'))).toBe(0o600);
-  });
+  sqliteIt(
+    'keeps the database, its -wal and -shm files and secrets.json readable by the owner only, whatever the umask',
+    async () => {
+      // The umask can only take bits away: 0 shows what each file is created with.
+      const umask = process.umask(0);
+      try {
+        c = await startCollector();
+      } finally {
+        process.umask(umask);
+      }
+      await c.session();
+      const db = c.config.dbFile;
+      expect(mode(db)).toBe(0o600);
+      expect(mode(`${db}-wal`)).toBe(0o600);
+      expect(mode(`${db}-shm`)).toBe(0o600);
+      expect(mode(join(c.config.dataDir, 'secrets.json'))).toBe(0o600);
+    },
+  );
 
   it('tightens a database, its WAL files and secrets.json that an older version left readable by all', async () => {
     const dir = tempDir();

@@ -1,10 +1,11 @@
 // Every query the read endpoints and /track run, as SQLite plans it (EXPLAIN QUERY PLAN): each must
 // reach its rows through an index. Plans without statistics (no ANALYZE) do not depend on the row
 // count, so an empty database shows the plans of a million-session one.
-import { afterEach, describe, expect, it } from 'vitest';
-import { OVERVIEW_SQL } from '../../server/store/overview.js';
+import { afterEach, expect, it } from 'vitest';
+import { overviewSql } from '../../server/store/overview.js';
+import { sqliteDialect } from '../../server/store/sql.js';
 import { SORT_KEYS } from '../../server/store/store.js';
-import { type Collector, custom, startCollector, V1, visit } from './harness.js';
+import { type Collector, custom, sqliteDescribe, startCollector, V1, visit } from './harness.js';
 
 let c: Collector | undefined;
 afterEach(async () => {
@@ -68,11 +69,11 @@ async function exercise(collector: Collector): Promise<void> {
   expect((await collector.read(`${V1}/sessions/get-events`, { session_id: 1 })).status).toBe(200);
 }
 
-describe('query plans', () => {
+sqliteDescribe('query plans', () => {
   it("looks up get-visits' vitals through the visit_id index, never scanning the vitals table", async () => {
     c = await startCollector();
     await exercise(c);
-    const vitals = c.store.queryPlans().filter((q) => /FROM vitals WHERE visit_id IN/.test(q.sql));
+    const vitals = c.sqlite.queryPlans().filter((q) => /FROM vitals WHERE visit_id IN/.test(q.sql));
     expect(vitals).toHaveLength(1);
     expect(vitals[0]?.plan.join('\n')).toMatch(/SEARCH vitals USING INDEX vitals_visit \(visit_id=\?\)/);
   });
@@ -80,7 +81,7 @@ describe('query plans', () => {
   it('reaches the rows of every /track and read query through an index: no plan scans a whole table', async () => {
     c = await startCollector();
     await exercise(c);
-    const plans = c.store.queryPlans();
+    const plans = c.sqlite.queryPlans();
     expect(plans.length).toBeGreaterThan(20);
     const scans = plans.filter((q) => q.plan.some((step) => /^SCAN /.test(step)));
     expect(scans).toEqual([]);
@@ -89,11 +90,11 @@ describe('query plans', () => {
   it("reaches the overview's rows through indexes (its statements run in a worker, so they are planned here)", async () => {
     c = await startCollector();
     await exercise(c);
-    for (const sql of Object.values(OVERVIEW_SQL)) {
+    for (const sql of Object.values(overviewSql(sqliteDialect))) {
       // A '?' inside a string literal is text, not a parameter.
       const params = new Array<null>((sql.replace(/'[^']*'/g, '').match(/\?/g) ?? []).length).fill(null);
       const plan = (
-        c.store.db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...params) as { detail: string }[]
+        c.sqlite.db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...params) as { detail: string }[]
       ).map((r) => r.detail);
       expect(
         plan.filter((step) => /^SCAN /.test(step)),
@@ -108,7 +109,7 @@ describe('query plans', () => {
   it("chooses the sessions list's page on the index alone, reading the table for the page's rows only", async () => {
     c = await startCollector();
     await exercise(c);
-    const lists = c.store.queryPlans().filter((q) => /WHERE s\.id IN \(/.test(q.sql));
+    const lists = c.sqlite.queryPlans().filter((q) => /WHERE s\.id IN \(/.test(q.sql));
     expect(lists.length).toBe(SORT_KEYS.length);
     for (const q of lists) {
       expect(q.plan.join('\n')).toMatch(/SEARCH s USING INTEGER PRIMARY KEY \(rowid=\?\)/);

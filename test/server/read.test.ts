@@ -244,7 +244,7 @@ describe('POST /project/sessions', () => {
       start_date: ['The start_date field must be a valid date.'],
       per_page: ['The per_page field must not be greater than 100.'],
     });
-    expect(c.store.counts().sessions).toBe(3);
+    expect((await c.store.counts()).sessions).toBe(3);
   });
 
   it('answers 401 without a token or with a wrong one', async () => {
@@ -267,7 +267,7 @@ describe('POST /project/sessions', () => {
   });
 
   it("shows only the token's own project", async () => {
-    c.store.ensureProject({
+    await c.store.ensureProject({
       publicKey: 'pk_other',
       apiToken: 'other-token',
       name: 'Other',
@@ -375,7 +375,7 @@ describe('POST /sessions/get-visits and /sessions/get-conversions', () => {
     const unknown = await c.read(VISITS, { session_ids: [99] });
     expect(unknown.body.errors).toEqual({ 'session_ids.0': ['The selected session_ids.0 is invalid.'] });
 
-    c.store.ensureProject({
+    await c.store.ensureProject({
       publicKey: 'pk_other',
       apiToken: 'other-token',
       name: 'Other',
@@ -393,7 +393,7 @@ describe('POST /sessions/get-visits and /sessions/get-conversions', () => {
     const foreignEvents = await c.read(EVENTS, { session_id: 1 }, 'other-token');
     expect(foreignEvents.status).toBe(422);
     expect(foreignEvents.body).toEqual((await c.read(EVENTS, { session_id: 99 }, 'other-token')).body);
-    expect(c.store.sessionById(1)?.read_status).toBe('unread');
+    expect((await c.store.sessionById(1))?.read_status).toBe('unread');
   });
 });
 

@@ -27,7 +27,7 @@ describe('POST /session', () => {
     expect(a.headers.get('x-ratelimit-limit')).toBe('3600');
     const claims = readIdentifier(a.body.sessionIdentifier, c.config.key);
     expect(claims).toMatchObject({ p: c.project.id, w: 1 });
-    const s = c.store.sessionById(claims?.s ?? 0);
+    const s = await c.store.sessionById(claims?.s ?? 0);
     expect(s).toMatchObject({
       browser: 'Mobile Safari',
       device: 'mobile',
@@ -39,7 +39,8 @@ describe('POST /session', () => {
     });
     const tablet = await c.post(SESSION, { project: c.project.public_key, userAgent: IPAD });
     expect(
-      c.store.sessionById(readIdentifier(tablet.body.sessionIdentifier, c.config.key)?.s ?? 0)?.device,
+      (await c.store.sessionById(readIdentifier(tablet.body.sessionIdentifier, c.config.key)?.s ?? 0))
+        ?.device,
     ).toBe('tablet');
   });
 
@@ -52,7 +53,7 @@ describe('POST /session', () => {
     const b = readIdentifier(second.body.sessionIdentifier, c.config.key);
     expect(b?.s).toBe(a?.s);
     expect(b?.w).toBe(2);
-    expect(c.store.counts().sessions).toBe(1);
+    expect((await c.store.counts()).sessions).toBe(1);
     // once expired, the same identifier starts a new session instead
     c.clock.now += 40 * 60_000;
     const third = await c.post(SESSION, { project: c.project.public_key, sessionIdentifier: first });
@@ -76,7 +77,7 @@ describe('POST /session', () => {
     const ok = await c.post(SESSION, { project: c.project.public_key }, { Origin: 'https://www.shop.test' });
     expect(ok.status).toBe(200);
     expect(ok.headers.get('access-control-allow-origin')).toBe('https://www.shop.test');
-    expect(c.store.counts().sessions).toBe(1);
+    expect((await c.store.counts()).sessions).toBe(1);
   });
 
   it("allows only the collector's own origin by default", async () => {
@@ -91,10 +92,16 @@ describe('POST /session', () => {
     c = await startCollector();
     const headers = { 'CF-IPCountry': 'NL', 'X-Forwarded-For': '203.0.113.9, 10.0.0.1' };
     const plain = readIdentifier(await c.session({}, headers), c.config.key);
-    expect(c.store.sessionById(plain?.s ?? 0)).toMatchObject({ country: null, ip_address: '127.0.0.1' });
+    expect(await c.store.sessionById(plain?.s ?? 0)).toMatchObject({
+      country: null,
+      ip_address: '127.0.0.1',
+    });
     await c.close();
     c = await startCollector({ SPOOR_COUNTRY_HEADER: 'CF-IPCountry', SPOOR_TRUST_PROXY: '1' });
     const trusted = readIdentifier(await c.session({}, headers), c.config.key);
-    expect(c.store.sessionById(trusted?.s ?? 0)).toMatchObject({ country: 'NL', ip_address: '203.0.113.9' });
+    expect(await c.store.sessionById(trusted?.s ?? 0)).toMatchObject({
+      country: 'NL',
+      ip_address: '203.0.113.9',
+    });
   });
 });

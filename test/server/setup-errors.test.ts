@@ -47,6 +47,27 @@ function run(env: Record<string, string>): Promise<{ code: number | null; stderr
 }
 
 describe('setup mistakes', () => {
+  it('says in one line that SPOOR_DATABASE_URL is not PostgreSQL, or does not answer, without printing it', async () => {
+    const wrong = await run({ SPOOR_DATA: tempDir(), SPOOR_DATABASE_URL: 'mysql://root:hunter2@db/x' });
+    expect(wrong.code).toBe(1);
+    expect(wrong.stderr).toBe('spoor: SPOOR_DATABASE_URL must be a postgres:// or postgresql:// URL\n');
+    const closed = new Promise<number>((r) => {
+      const s: Server = createServer();
+      s.listen(0, () => {
+        const port = (s.address() as { port: number }).port;
+        s.close(() => r(port));
+      });
+    });
+    const away = await run({
+      SPOOR_DATA: tempDir(),
+      SPOOR_DATABASE_URL: `postgres://spoor:hunter2@127.0.0.1:${await closed}/spoor`,
+    });
+    expect(away.code).toBe(1);
+    expect(away.stderr).toBe(
+      'spoor: cannot open the PostgreSQL database of SPOOR_DATABASE_URL (ECONNREFUSED): check that it answers\n',
+    );
+  });
+
   it('says in one line that the port is in use, and exits 1', async () => {
     const holder: Server = createServer();
     await new Promise<void>((r) => holder.listen(0, r));
@@ -172,7 +193,15 @@ describe("the collector's own package.json", () => {
     const runtime = read('server/package.json').dependencies as Record<string, string>;
     const rootLock = read('package-lock.json').packages as Record<string, { version: string }>;
     const serverLock = read('server/package-lock.json').packages as Record<string, { version: string }>;
-    expect(Object.keys(runtime).sort()).toEqual(['better-sqlite3', 'pino', 'piscina', 'ua-parser-js']);
+    expect(Object.keys(runtime).sort()).toEqual([
+      'better-sqlite3',
+      'ioredis',
+      'pg',
+      'pino',
+      'piscina',
+      'rate-limiter-flexible',
+      'ua-parser-js',
+    ]);
     for (const [name, version] of Object.entries(runtime)) {
       expect(rootLock[`node_modules/${name}`]?.version, name).toBe(version);
       expect(serverLock[`node_modules/${name}`]?.version, name).toBe(version);

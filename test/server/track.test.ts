@@ -37,7 +37,7 @@ describe('POST /track', () => {
     expect(a.headers.get('x-ratelimit-limit')).toBe('3600');
     expect(a.headers.get('x-ratelimit-remaining')).toBe('3599');
     expect(a.headers.get('cache-control')).toBeNull();
-    expect(c.store.counts().batches).toBe(1);
+    expect((await c.store.counts()).batches).toBe(1);
   });
 
   it('stores gzip bodies recognised by Content-Encoding or by the magic bytes alone', async () => {
@@ -50,7 +50,7 @@ describe('POST /track', () => {
     });
     const byMagic = await c.post(TRACK, body(2), { 'Content-Type': 'text/plain' });
     expect([byHeader.status, byMagic.status]).toEqual([200, 200]);
-    expect(c.store.counts()).toMatchObject({ batches: 2, visits: 2 });
+    expect(await c.store.counts()).toMatchObject({ batches: 2, visits: 2 });
   });
 
   it('stores a duplicate body once and answers 200 both times, compressed or not', async () => {
@@ -60,7 +60,7 @@ describe('POST /track', () => {
     const again = await c.post(TRACK, json);
     const gzipped = await c.post(TRACK, gzipSync(json), { 'Content-Type': 'text/plain' });
     expect([first.status, again.status, gzipped.status]).toEqual([200, 200, 200]);
-    expect(c.store.counts()).toMatchObject({ batches: 1, visits: 1 });
+    expect(await c.store.counts()).toMatchObject({ batches: 1, visits: 1 });
   });
 
   it('answers 422 on sessionIdentifier for a tampered identifier and stores nothing', async () => {
@@ -76,13 +76,13 @@ describe('POST /track', () => {
       message: 'The session identifier is invalid or has expired.',
       errors: { sessionIdentifier: ['The session identifier is invalid or has expired.'] },
     });
-    expect(c.store.counts().batches).toBe(0);
+    expect((await c.store.counts()).batches).toBe(0);
   });
 
   it("answers 422 for another collector's identifier and for one naming another project", async () => {
     await c.session();
     const otherKey = mintIdentifier({ p: c.project.id, s: 1, w: 1, iat: 0 }, parseKey(generateKey()));
-    const other = c.store.ensureProject({
+    const other = await c.store.ensureProject({
       publicKey: 'pk_other',
       apiToken: 'other-token',
       name: 'Other',
@@ -95,7 +95,7 @@ describe('POST /track', () => {
       expect(a.status).toBe(422);
       expect(Object.keys(a.body.errors)).toEqual(['sessionIdentifier']);
     }
-    expect(c.store.counts()).toMatchObject({ batches: 0, visits: 0 });
+    expect(await c.store.counts()).toMatchObject({ batches: 0, visits: 0 });
   });
 
   it('answers 422 once the session has been idle over 35 minutes or is over 24 hours old', async () => {
@@ -113,10 +113,10 @@ describe('POST /track', () => {
       c.clock.now = t;
       expect((await c.post(TRACK, { sessionIdentifier: old, timer: t % 1000 })).status).toBe(200);
     }
-    const stored = c.store.counts().batches;
+    const stored = (await c.store.counts()).batches;
     c.clock.now = born + 24 * 3600_000 + 60_000;
     expect((await c.post(TRACK, { sessionIdentifier: old, timer: 1 })).status).toBe(422);
-    expect(c.store.counts().batches).toBe(stored);
+    expect((await c.store.counts()).batches).toBe(stored);
   });
 
   it('answers 422 with Laravel-style messages for malformed JSON and invalid fields', async () => {
@@ -140,7 +140,7 @@ describe('POST /track', () => {
       events: [{ type: 3, data: {} }],
     });
     expect(one.body.message).toBe('The events.0.timestamp field is required.');
-    expect(c.store.counts().batches).toBe(0);
+    expect((await c.store.counts()).batches).toBe(0);
   });
 
   it('answers 413 to a gzip bomb and to an oversized body, 422 to 1000-deep JSON, storing nothing', async () => {
@@ -162,7 +162,7 @@ describe('POST /track', () => {
     const d = await c.post(TRACK, deep);
     expect(d.status).toBe(422);
     expect(d.body.errors.body[0]).toMatch(/nested/);
-    expect(c.store.counts().batches).toBe(0);
+    expect((await c.store.counts()).batches).toBe(0);
     expect(c.errors).toEqual([]);
   });
 

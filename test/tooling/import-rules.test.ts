@@ -263,6 +263,22 @@ const forbidden: { rule: string; from: string; to: string; files: Tree }[] = [
     },
   },
   {
+    rule: 'postgres-only-in-store',
+    from: 'server/routes/pg.ts',
+    to: 'node_modules/pg/',
+    files: {
+      'server/routes/pg.ts': "import pg from 'pg';\nexport const pool = () => new pg.Pool();\n",
+    },
+  },
+  {
+    rule: 'redis-only-in-rate-limit',
+    from: 'server/routes/cache.ts',
+    to: 'node_modules/ioredis/',
+    files: {
+      'server/routes/cache.ts': "import { Redis } from 'ioredis';\nexport const cache = () => new Redis();\n",
+    },
+  },
+  {
     rule: 'demo-imports-public-api-only',
     from: 'demo/qa/state.ts',
     to: 'src/tracker.ts',
