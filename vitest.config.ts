@@ -1,5 +1,5 @@
-import { Socket } from 'node:net';
 import { defineConfig } from 'vitest/config';
+import { answers } from './test/support/ports.js';
 
 // Fast tests: the snippet in happy-dom, the package's documents in Node, the collector in Node on real
 // SQLite files and (server-pg) the same collector tests again on a real PostgreSQL, with Redis.
@@ -7,21 +7,6 @@ import { defineConfig } from 'vitest/config';
 
 const HOW_TO_GET =
   'PostgreSQL and Redis tests need servers: apt-get install postgresql redis-server (or set SPOOR_TEST_DATABASE_URL / SPOOR_TEST_REDIS_URL)';
-
-/** Whether something listens at the URL's host and port (a TCP connect, nothing more). */
-function answers(raw: string, port: number): Promise<boolean> {
-  const url = new URL(raw);
-  return new Promise((resolve) => {
-    const socket = new Socket();
-    const done = (ok: boolean) => {
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.setTimeout(1000, () => done(false));
-    socket.once('error', () => done(false));
-    socket.connect(Number(url.port) || port, url.hostname, () => done(true));
-  });
-}
 
 export default defineConfig(async () => {
   const servers =

@@ -7,13 +7,12 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, test } from '@playwright/test';
 import pg from 'pg';
 import { type FlameupStandin, startFlameupStandin } from '../test/support/flameup-standin.js';
-import { freePort } from '../test/support/ports.js';
+import { answers, freePort } from '../test/support/ports.js';
 import { type Collector, makeDataDir, removeDataDir, startCollector } from './collector.js';
 import { customEvents, expectStored, ReadApi, type StoredEvent } from './store.js';
 
@@ -26,20 +25,6 @@ const FLAMEUP_KEY = 'fl_live_scale_0123456789abcdef01';
 const V1 = '/api/services/analytics/v1';
 
 test.describe.configure({ mode: 'serial' });
-
-function answers(raw: string, port: number): Promise<boolean> {
-  const url = new URL(raw);
-  return new Promise((resolve) => {
-    const socket = new Socket();
-    const done = (ok: boolean) => {
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.setTimeout(1000, () => done(false));
-    socket.once('error', () => done(false));
-    socket.connect(Number(url.port) || port, url.hostname, () => done(true));
-  });
-}
 
 async function admin(sql: string): Promise<void> {
   const client = new pg.Client({ connectionString: DATABASE_URL });
