@@ -1,6 +1,7 @@
 // The SQL of the frustration and failure signals and of the dashboard's overview (docs/contract.md,
-// "Overview" and "List sessions"), gathered apart from store.ts so that each engine can port it in one
-// place. Plain SQL strings over the tables store.ts migrates; parameters are positional (`?`).
+// "Overview" and "List sessions"), kept apart from the store's other queries (queries.ts), which call
+// into it. SQL text over the tables of migrations/, with positional `?` parameters, run on either engine
+// as store programs (sql.ts).
 //
 // Portability: everything here is standard SQL that SQLite and PostgreSQL both run, except the position
 // of a text in another, which the engine's Dialect spells (SQLite's instr, PostgreSQL's strpos: same
