@@ -4,32 +4,22 @@
 // it read what is committed while /track goes on writing. Piscina calls the default export per task.
 import Database from 'better-sqlite3';
 import { type OverviewQuery, type OverviewRows, overviewProgram } from './overview.js';
-import { type Op, runSync, sqliteDialect } from './sql.js';
+import { runSync, sqliteDialect } from './sql.js';
+import { type SqliteExecutor, sqliteExecutor } from './sqlite-exec.js';
 
 export interface OverviewTask {
   file: string;
   query: OverviewQuery;
 }
 
-let open: { file: string; db: Database.Database; cache: Map<string, Database.Statement> } | null = null;
+let open: { file: string; db: Database.Database; exec: SqliteExecutor['exec'] } | null = null;
 
 export default function overviewTask(task: OverviewTask): OverviewRows {
   if (open?.file !== task.file) {
     open?.db.close();
     const db = new Database(task.file, { readonly: true, fileMustExist: true });
     db.pragma('busy_timeout = 5000');
-    open = { file: task.file, db, cache: new Map() };
+    open = { file: task.file, db, exec: sqliteExecutor(db).exec };
   }
-  const { db, cache } = open;
-  const stmt = (sql: string): Database.Statement => {
-    let s = cache.get(sql);
-    if (!s) {
-      s = db.prepare(sql);
-      cache.set(sql, s);
-    }
-    return s;
-  };
-  const exec = (op: Op): unknown =>
-    op.kind === 'get' ? stmt(op.sql).get(...op.params) : stmt(op.sql).all(...op.params);
-  return runSync(overviewProgram(sqliteDialect, task.query), exec);
+  return runSync(overviewProgram(sqliteDialect, task.query), open.exec);
 }

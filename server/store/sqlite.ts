@@ -10,7 +10,8 @@ import { MIGRATIONS } from './migrations/sqlite.js';
 import type { OverviewQuery } from './overview.js';
 import { sharedOverviewPool } from './overview-pool.js';
 import { createStore } from './queries.js';
-import { type Engine, type Op, type Program, runSync, sqliteDialect } from './sql.js';
+import { type Engine, type Program, runSync, sqliteDialect } from './sql.js';
+import { sqliteExecutor } from './sqlite-exec.js';
 import { type Store, tokenHash } from './store.js';
 import { createWriter, type WriterOptions } from './writer.js';
 
@@ -107,24 +108,7 @@ export function openStore(file: string, options: StoreOptions = {}): SqliteStore
     });
   }
 
-  // Statements built from whitelisted fragments are prepared once per distinct SQL text.
-  const cache = new Map<string, Database.Statement>();
-  const stmt = (sql: string): Database.Statement => {
-    let s = cache.get(sql);
-    if (!s) {
-      s = db.prepare(sql);
-      cache.set(sql, s);
-    }
-    return s;
-  };
-
-  const exec = (op: Op): unknown => {
-    const s = stmt(op.sql);
-    if (op.kind === 'get') return s.get(...op.params);
-    if (op.kind === 'all') return s.all(...op.params);
-    if (op.kind === 'insert') return Number(s.run(...op.params).lastInsertRowid);
-    return s.run(...op.params).changes;
-  };
+  const { exec, statement: stmt, texts } = sqliteExecutor(db);
   const runNow = <T>(program: Program<T>): T => runSync(program, exec);
   // Outside a group: a transaction of its own, fsynced inside COMMIT (synchronous = FULL).
   const transaction = db.transaction(<T>(program: Program<T>): T => runNow(program));
@@ -196,7 +180,7 @@ export function openStore(file: string, options: StoreOptions = {}): SqliteStore
     write: <T>(work: () => T): Promise<T> => writer.run(work),
     runNow,
     queryPlans(): { sql: string; plan: string[] }[] {
-      return [...cache.keys()].map((sql) => {
+      return texts().map((sql) => {
         // A '?' inside a string literal (the overview's URL expressions) is text, not a parameter.
         const params = new Array<null>((sql.replace(/'[^']*'/g, '').match(/\?/g) ?? []).length).fill(null);
         const rows = db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...params) as { detail: string }[];
