@@ -28,8 +28,11 @@ const br = (bytes) => brotliCompressSync(bytes, { params: { [constants.BROTLI_PA
 const RECORDER_SLACK = 1.1;
 const SIGNALS_BUDGET = 3 * 1024;
 // The core measured 10.9 KB gzip when it was split off (spoor.core.min.js, 10,939 B); its budget leaves
-// about 10% headroom, so that growth is a decision rather than an accident.
-const CORE_BUDGET = 12 * 1024;
+// about 10% headroom, so that growth is a decision rather than an accident. Raised from 12 KB to 12.5 KB
+// when the core came to 12,245 B and reporting the landing page (the first visit and the session's entry
+// URL as they were when the bootstrap asked for the core, not when it arrived) took it 32 B over: that
+// fix is worth more than the last headroom.
+const CORE_BUDGET = 12.5 * 1024;
 // The Flameup direct mode is its own file: in the core it took the core 200 B over its budget
 // (12,483 B), for a feature few sites set. The core hands it the outbox, so it holds only its queue and
 // the backoff rules; it measured 2,207 B gzip, and its budget leaves about 15% headroom.

@@ -10,6 +10,7 @@ import type { Flameup, FlameupOptions } from './flameup/flameup';
 import type { Boundary } from './lib/boundary';
 import type { Debug, DebugEvent } from './lib/debug';
 import type { StartRecorder } from './observe/recorder';
+import type { Landing } from './observe/visits';
 import type { KeyValue } from './state/storage';
 import type { DropReason, Enqueue, ReportError, Stop } from './types';
 
@@ -69,6 +70,8 @@ export interface Context {
   boundary: Boundary;
   /** Why analytics run but the recorder must never load (Global Privacy Control). */
   noRecording?: DropReason | undefined;
+  /** The page when the bootstrap asked for the core: the first visit and the session's entry URL. */
+  landing?: Landing | undefined;
 }
 
 /** The core's factory: `createTracker` in tracker.ts. */

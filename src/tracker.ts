@@ -48,6 +48,8 @@ interface Running {
  */
 export function createTracker(config: Config, context: Context): Tracker {
   const { loaders, env, debug, boundary, noRecording } = context;
+  // The page the visitor landed on, for the first start only: its visit and the first mint's entry URL.
+  let landing = context.landing;
   const { report } = boundary;
   const { win, now } = env;
   const doc = win.document;
@@ -95,6 +97,7 @@ export function createTracker(config: Config, context: Context): Tracker {
     running.session.acquire().then(
       () => {
         mintAttempts = 0;
+        landing = undefined;
         // Batches a page left without an identifier wait in the outbox for this one; they go first.
         void delivery.drain();
         running?.batcher.send();
@@ -163,7 +166,11 @@ export function createTracker(config: Config, context: Context): Tracker {
       local: env.local,
       tabStore: env.tabStore,
       fetch: env.fetch,
-      page: () => ({ url: win.location.href, referrer: doc.referrer, userAgent }),
+      page: () => ({
+        url: landing ? landing.url : win.location.href,
+        referrer: landing ? landing.referrer : doc.referrer,
+        userAgent,
+      }),
       onSession: (info) => debug.emit({ kind: 'session', ...info }),
       now,
     });
@@ -242,7 +249,9 @@ export function createTracker(config: Config, context: Context): Tracker {
       onClickConversion: () => void batcher.flush(),
     });
     stops.push(goals.stop);
-    stops.push(startVisits({ hashRoutes: config.hashRoutes, onVisit: boundary.guard(visit), report }));
+    stops.push(
+      startVisits({ hashRoutes: config.hashRoutes, onVisit: boundary.guard(visit), report, landing }),
+    );
 
     // The loaded part starts only if tracking still runs in the same generation.
     const lazy = <T>(load: () => Promise<T>, use: (loaded: T) => void) => {

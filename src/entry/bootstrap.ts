@@ -109,11 +109,14 @@ export function bootPage(
     if (noRecording) debug.emit({ kind: 'state', tracking: true, recording: false, reason: noRecording });
     const mine = {};
     loading = mine;
+    // Read now: by the time the core has arrived, a single-page app may have moved on.
+    const { location, document } = env.win;
+    const landing = { url: location.href, referrer: document.referrer, title: document.title };
     loadCore().then(
       (create) => {
         if (loading !== mine) return;
         loading = undefined;
-        const created = create(config, { loaders, env, debug, boundary, noRecording });
+        const created = create(config, { loaders, env, debug, boundary, noRecording, landing });
         core = created;
         for (const [method, args, settle] of queue.splice(0)) {
           const result = boundary.run(() => (created[method] as (...a: unknown[]) => unknown)(...args));

@@ -11,12 +11,25 @@ export interface VisitPayload {
 type InPage = 'push' | 'replace' | 'pop' | 'hash';
 
 /**
+ * The page as it was when the bootstrap decided to load the core. The core arrives a moment later (a
+ * second file, or a dynamic import), and a single-page app may have navigated by then: the landing is
+ * what the 'load' visit and the session's entry URL report, so that they name the page the visitor
+ * landed on rather than wherever the app was when the core arrived.
+ */
+export interface Landing {
+  url: string;
+  referrer: string;
+  title: string;
+}
+
+/**
  * Detects page views. Calls onVisit once at start (or when a prerendered page becomes visible) and at
  * each navigation that changes path or query (hash too when hashRoutes). It does NOT enqueue: the
  * core flushes the previous batch, restarts the timer, enqueues customEvent('visit', payload), then
  * calls goals.checkUrl(url).
  *
- * - The 'load' visit is reported synchronously inside this call, so the core must be ready for it.
+ * - The 'load' visit is reported synchronously inside this call, so the core must be ready for it. With
+ *   a `landing`, it reports the landing, followed by a 'push' visit if the URL has moved since.
  * - `url` leaves out the fragment unless `hashRoutes` is on: fragments carry OAuth tokens
  *   (`#access_token=...`) and in-page anchors that are not page views.
  * - `referrer` is `document.referrer` for 'load', the previous visit's URL for in-page navigations,
@@ -29,8 +42,9 @@ export function startVisits(opts: {
   hashRoutes: boolean;
   onVisit: (visit: VisitPayload) => void;
   report: ReportError;
+  landing?: Landing | undefined;
 }): Stop {
-  const { hashRoutes, onVisit, report } = opts;
+  const { hashRoutes, onVisit, report, landing } = opts;
   /** The URL of the latest visit, as reported: navigations are compared against it. */
   let lastUrl = '';
   /** False while the page is still prerendering and after stop: no visits then. */
@@ -38,11 +52,17 @@ export function startVisits(opts: {
   /** Set by stop; a wrapper that could not be removed checks it and passes calls straight through. */
   let stopped = false;
 
-  const currentUrl = (): string => (hashRoutes ? location.href : withoutHash(location.href));
+  const clean = (url: string): string => (hashRoutes ? url : withoutHash(url));
+  const currentUrl = (): string => clean(location.href);
 
-  const emit = (navigation: VisitPayload['navigation'], url: string, referrer: string): void => {
+  const emit = (
+    navigation: VisitPayload['navigation'],
+    url: string,
+    referrer: string,
+    title = document.title,
+  ): void => {
     try {
-      onVisit({ url, referrer, title: document.title, navigation });
+      onVisit({ url, referrer, title, navigation });
     } catch (error) {
       report(error);
     }
@@ -84,8 +104,10 @@ export function startVisits(opts: {
   const activate = guarded((): void => {
     if (active || stopped) return;
     active = true;
-    lastUrl = currentUrl();
-    emit('load', lastUrl, document.referrer);
+    lastUrl = landing ? clean(landing.url) : currentUrl();
+    emit('load', lastUrl, landing ? landing.referrer : document.referrer, landing?.title);
+    // Where the app went while the core was loading, if anywhere.
+    navigated('push');
   });
   const onPrerenderingChange = guarded((): void => {
     document.removeEventListener('prerenderingchange', onPrerenderingChange);

@@ -85,6 +85,34 @@ describe('bootstrap', () => {
     tracker.stop();
   });
 
+  it('reports the page the visitor landed on even when the app navigates before the core arrives', async () => {
+    history.replaceState(null, '', '/');
+    document.title = 'Home';
+    const core = coreLoader(false);
+    const { tracker, page } = start({ allowAutomation }, fakePage(), core);
+    // The app's router moves on while the core is still loading (a slow network, a busy main thread).
+    history.pushState(null, '', '/about');
+    document.title = 'About';
+    core.release();
+    await tracker.flush();
+    // The push visit is reported in a microtask after the load visit (visits.ts); send it too.
+    await tracker.flush();
+    const visits = page.net
+      .tracks()
+      .flatMap((body: { events: { data: { tag: string; payload: Record<string, string> } }[] }) =>
+        body.events.filter((e) => e.data.tag === 'visit').map((e) => e.data.payload),
+      );
+    expect(visits.map((v) => [v.navigation, new URL(String(v.url)).pathname, v.title])).toEqual([
+      ['load', '/', 'Home'],
+      ['push', '/about', 'About'],
+    ]);
+    // The session's entry URL is the landing page too.
+    const mint = page.net.requests.find((r) => r.url.endsWith('/session'));
+    expect(new URL(JSON.parse(mint?.text ?? '{}').url).pathname).toBe('/');
+    tracker.stop();
+    history.replaceState(null, '', '/');
+  });
+
   it('tracks analytics under Global Privacy Control but never loads the recorder', async () => {
     setNavigator('globalPrivacyControl', true);
     const { tracker, page, core, events } = start({ allowAutomation });

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, type Mock, vi } from 'vitest';
-import { startVisits, type VisitPayload } from '../../src/observe/visits';
+import { type Landing, startVisits, type VisitPayload } from '../../src/observe/visits';
 import type { Stop } from '../../src/types';
 
 // The untouched methods, to put the URL back between tests without going through a wrapper.
@@ -10,8 +10,8 @@ let stop: Stop | undefined;
 let visits: VisitPayload[];
 let report: Mock<(error: unknown) => void>;
 
-function start(hashRoutes = false, onVisit?: (visit: VisitPayload) => void): void {
-  stop = startVisits({ hashRoutes, onVisit: onVisit ?? ((visit) => visits.push(visit)), report });
+function start(hashRoutes = false, onVisit?: (visit: VisitPayload) => void, landing?: Landing): void {
+  stop = startVisits({ hashRoutes, onVisit: onVisit ?? ((visit) => visits.push(visit)), report, landing });
 }
 
 /** Lets the microtask that reports in-page visits run. */
@@ -48,6 +48,31 @@ describe('startVisits', () => {
         navigation: 'load',
       },
     ]);
+  });
+
+  it('reports the landing as the load visit, then a push visit to where the app went while the core loaded', async () => {
+    const landing = {
+      url: `${location.origin}/#token=secret`,
+      referrer: 'https://search.example/',
+      title: 'Home',
+    };
+    start(false, undefined, landing);
+    await settle();
+    expect(visits).toEqual([
+      { url: `${location.origin}/`, referrer: 'https://search.example/', title: 'Home', navigation: 'load' },
+      {
+        url: `${location.origin}/start?tab=1`,
+        referrer: `${location.origin}/`,
+        title: 'Start',
+        navigation: 'push',
+      },
+    ]);
+  });
+
+  it('makes one load visit when the page is still at its landing URL', async () => {
+    start(false, undefined, { url: `${location.href}#top`, referrer: '', title: 'Start' });
+    await settle();
+    expect(visits.map((v) => [v.navigation, v.url])).toEqual([['load', `${location.origin}/start?tab=1`]]);
   });
 
   it('makes no visit when a router calls replaceState with the same URL', async () => {
