@@ -22,7 +22,8 @@ export const MAX_CLS = 100;
 
 /**
  * Reports LCP, INP, CLS, FCP and TTFB as `web-vital` events whenever web-vitals reports them (at the
- * latest when the page is hidden; `reportAllChanges` stays off). A value that cannot be true (not a
+ * latest when the page is hidden; `reportAllChanges` stays off). INP is observed from the page's first
+ * interaction on (below). A value that cannot be true (not a
  * finite number, negative, or over the limits above) is dropped through `onDrop('implausible-value')`.
  * web-vitals may report one metric id again with an unchanged value (CLS each time the page is hidden);
  * such repeats are skipped. web-vitals has no unsubscribe, so stop only silences the callbacks.
@@ -56,17 +57,32 @@ export function startVitals(opts: {
     }
   };
 
-  for (const observe of [onLCP, onINP, onCLS, onFCP, onTTFB]) {
+  const observe = (start: typeof onLCP | typeof onINP | typeof onCLS | typeof onFCP | typeof onTTFB) => {
     try {
       // Each call is independent: a browser lacking one entry type still reports the others.
-      observe(onMetric);
+      start(onMetric);
     } catch (error) {
       report(error);
     }
-  }
+  };
+  for (const start of [onLCP, onCLS, onFCP, onTTFB]) observe(start);
+
+  // INP measures interactions, and each begins with one of these events. Until the first, web-vitals'
+  // INP observers would receive every hover's event-timing entries (pointerover, mouseout, ... on every
+  // element the pointer crosses; on a busy page each lasts over their 40 ms threshold) only to drop them
+  // for having no interaction: the largest part of this file's time in the bench's CPU profile. Started in
+  // a capture listener of the interaction's first event, the observer is there before that event's entry
+  // is queued, which happens only after the next paint, so the first interaction is measured too.
+  const interactions = ['pointerdown', 'keydown', 'click'];
+  const firstInteraction = (): void => {
+    for (const type of interactions) removeEventListener(type, firstInteraction, true);
+    if (!stopped) observe(onINP);
+  };
+  for (const type of interactions) addEventListener(type, firstInteraction, { capture: true, passive: true });
 
   return () => {
     stopped = true;
+    for (const type of interactions) removeEventListener(type, firstInteraction, true);
   };
 }
 

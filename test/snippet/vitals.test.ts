@@ -47,6 +47,7 @@ const payloads = () => events.map((e) => (e.data as { tag: string; payload: unkn
 
 beforeEach(() => {
   callbacks.clear();
+  vi.mocked(onINP).mockClear();
   events = [];
   drops = [];
   report = vi.fn<(error: unknown) => void>();
@@ -61,6 +62,7 @@ afterEach(() => stop?.());
 
 describe('startVitals', () => {
   it('reports each of LCP, INP, CLS, FCP and TTFB as a web-vital event with web-vitals fields', () => {
+    dispatchEvent(new Event('pointerdown'));
     feed('LCP', 1234.5, { rating: 'needs-improvement' });
     feed('INP', 80);
     feed('CLS', 0.02, { navigationType: 'back-forward-cache' });
@@ -104,6 +106,7 @@ describe('startVitals', () => {
   });
 
   it('drops values that cannot be true with the reason implausible-value and a detail', () => {
+    dispatchEvent(new Event('pointerdown'));
     feed('LCP', -1);
     feed('INP', Number.NaN);
     feed('FCP', Number.POSITIVE_INFINITY);
@@ -129,6 +132,33 @@ describe('startVitals', () => {
     expect(drops).toEqual([]);
   });
 
+  it('observes INP only from the first interaction on, once, whichever event begins it', () => {
+    // Hovering is not interacting: web-vitals' INP observers (and their work on every hover's
+    // event-timing entries) wait for a pointerdown, keydown or click.
+    dispatchEvent(new Event('pointerover'));
+    dispatchEvent(new Event('mousemove'));
+    expect([...callbacks.keys()].sort()).toEqual(['CLS', 'FCP', 'LCP', 'TTFB']);
+    expect(onINP).not.toHaveBeenCalled();
+    for (const type of ['keydown', 'pointerdown', 'click']) {
+      stop?.();
+      vi.mocked(onINP).mockClear();
+      stop = startVitals({ enqueue: (event) => events.push(event), report, onDrop: () => {} });
+      dispatchEvent(new Event(type));
+      dispatchEvent(new Event('click'));
+      dispatchEvent(new Event('keydown'));
+      expect(onINP).toHaveBeenCalledTimes(1);
+    }
+    feed('INP', 120);
+    expect(payloads()).toEqual([expect.objectContaining({ name: 'INP', value: 120 })]);
+  });
+
+  it('does not observe INP after stop, even when the visitor interacts then', () => {
+    stop?.();
+    vi.mocked(onINP).mockClear();
+    dispatchEvent(new Event('pointerdown'));
+    expect(onINP).not.toHaveBeenCalled();
+  });
+
   it('reports nothing after stop, since web-vitals cannot unsubscribe', () => {
     stop?.();
     feed('LCP', 1000);
@@ -144,6 +174,7 @@ describe('startVitals', () => {
       throw new Error('no PerformanceObserver for event');
     });
     stop = startVitals({ enqueue: (event) => events.push(event), report, onDrop: () => {} });
+    dispatchEvent(new Event('keydown'));
     expect(report).toHaveBeenCalledTimes(1);
     expect([...callbacks.keys()].sort()).toEqual(['CLS', 'FCP', 'LCP', 'TTFB']);
   });
