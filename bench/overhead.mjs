@@ -109,6 +109,14 @@ export async function run({ log }) {
   for (const extra of (process.env.BENCH_EXTRA_VARIANTS ?? '').split(',').filter(Boolean)) {
     if (!isSpoor(extra) || spoorMissing.length === 0) variants.push(extra);
   }
+  // BENCH_VARIANTS=none,rrweb,...: only these (none is always kept: every ratio is taken against it), so
+  // that more rounds of the variants in question fit in the same time.
+  const only = (process.env.BENCH_VARIANTS ?? '').split(',').filter(Boolean);
+  if (only.length > 0) {
+    for (let i = variants.length - 1; i >= 0; i--) {
+      if (variants[i] !== 'none' && !only.includes(variants[i])) variants.splice(i, 1);
+    }
+  }
 
   await bundleRrwebIife();
   const profiling = process.env.BENCH_PROFILE === '1';
@@ -163,7 +171,7 @@ export async function run({ log }) {
         }
         log(`traced round ${round + 1}/${traceRounds} done`);
       }
-      result.tables.push(summariseTraces(traced, variants));
+      result.tables.push(...summariseTraces(traced, variants));
       result.data.traces = traced.map((t) => ({ ...t, self: Object.fromEntries(t.self) }));
     }
     // BENCH_PROFILE=1: one more run of each Spoor variant under the DevTools CPU profiler, on a build
@@ -583,9 +591,63 @@ function summariseTraces(traced, variants) {
     rows.push([name, ...variants.map((variant) => formatMs(med(variant, name)))]);
   }
   const rounds = new Set(traced.map((t) => t.round)).size;
+  return [
+    {
+      title: `Main thread under a Chromium trace: self thread time by trace event, median of ${rounds} traced rounds (the events that differ most between variants)`,
+      header: ['trace event', ...variants],
+      rows,
+    },
+    summariseEngineWork(traced, variants),
+  ];
+}
+
+/** The rendering pipeline's trace events: the workload's own work, in every variant. */
+const RENDERING =
+  /^(Layout|PrePaint|Paint|HitTest|Layerize|UpdateLayoutTree|UpdateLayer|Commit|PaintImage|ScrollLayer|IntersectionObserverController::computeIntersections|ThreadControllerImpl::RunTask|FireAnimationFrame|ProxyMain::BeginMainFrame.*)$/;
+
+/**
+ * The traced rounds again, without rendering: script, microtasks, compiling, GC, script loading, IPC.
+ * The rendering pipeline is the workload's own work and carries most of the noise of main-thread CPU
+ * (a run whose frames come later renders more of them); what is left is what a recorder adds. Paired
+ * within each traced round: the ratio of each variant to the baselines, and the difference in points
+ * of that round's none main-thread total, as the main table counts them.
+ */
+function summariseEngineWork(traced, variants) {
+  const rounds = [...new Set(traced.map((t) => t.round))];
+  const work = (round, variant) => {
+    const run = traced.find((t) => t.round === round && t.variant === variant);
+    let engine = 0;
+    let total = 0;
+    for (const [name, ms] of run.self) {
+      total += ms;
+      if (!RENDERING.test(name)) engine += ms;
+    }
+    return { engine, total };
+  };
+  const baselines = ['rrweb', 'rrweb-json', 'rrweb-spoor'].filter((b) => variants.includes(b));
+  const signed = (value) => `${value >= 0 ? '+' : ''}${value.toFixed(1)}`;
+  const rows = [];
+  for (const variant of variants.filter((v) => v !== 'none')) {
+    const row = [variant, formatMs(median(rounds.map((round) => work(round, variant).engine)))];
+    for (const baseline of baselines) {
+      if (baseline === variant) {
+        row.push('—');
+        continue;
+      }
+      const ratios = rounds.map((round) => work(round, variant).engine / work(round, baseline).engine);
+      const points = rounds.map(
+        (round) =>
+          (100 * (work(round, variant).engine - work(round, baseline).engine)) / work(round, 'none').total,
+      );
+      row.push(
+        `${formatRatio(median(ratios))}, ${signed(median(points))} pts (${signed(Math.min(...points))}..${signed(Math.max(...points))})`,
+      );
+    }
+    rows.push(row);
+  }
   return {
-    title: `Main thread under a Chromium trace: self thread time by trace event, median of ${rounds} traced rounds (the events that differ most between variants)`,
-    header: ['trace event', ...variants],
+    title: `Main thread less rendering (script, microtasks, compiling, GC, loading, IPC) under a Chromium trace, median of ${rounds.length} traced rounds: ratio to each baseline and points of none's traced main thread, paired per round (range)`,
+    header: ['variant', 'engine work', ...baselines.map((b) => `vs ${b}`)],
     rows,
   };
 }

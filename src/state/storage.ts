@@ -7,16 +7,18 @@ export interface KeyValue {
   remove(key: string): void;
 }
 
-/** `which` is read lazily inside a try: merely reading `window.localStorage` throws in some browsers. */
+/**
+ * `which` is read lazily inside a try: merely reading `window.localStorage` throws in some browsers.
+ * No probe write: a storage that refuses writes (a full quota, an old private mode) is found out by the
+ * first real write, which then lives in memory; and every write to localStorage costs a message to the
+ * browser and a `storage` event in each of the origin's other tabs.
+ */
 export function createStorage(which: () => Storage | undefined): KeyValue {
   // Values that the browser's storage refused, so that reads still see them.
   const memory = new Map<string, string>();
   let store: Storage | undefined;
   try {
     store = which();
-    const probe = '__spoor_probe';
-    store?.setItem(probe, '1');
-    store?.removeItem(probe);
   } catch {
     store = undefined;
   }
