@@ -735,7 +735,7 @@ function summarise(runs, variants, notes) {
       ['scriptMs', 'script time'],
       ['processCpuMs', 'renderer process CPU'],
     ]) {
-      const vsRrweb = points(variant, 'rrweb', key);
+      const vsRrweb = variants.includes('rrweb') ? points(variant, 'rrweb', key) : undefined;
       const vsJson = variants.includes('rrweb-json') ? points(variant, 'rrweb-json', key) : undefined;
       const vsOptions =
         variants.includes('rrweb-spoor') && variant !== 'rrweb-spoor'
@@ -746,19 +746,20 @@ function summarise(runs, variants, notes) {
       pointRows.push([
         variant,
         label,
-        range(vsRrweb),
+        vsRrweb ? range(vsRrweb) : '—',
         vsJson ? range(vsJson) : '—',
         vsOptions ? range(vsOptions) : '—',
       ]);
-      summary[key][`${variant}PointsVsRrweb`] = vsRrweb;
+      if (vsRrweb) summary[key][`${variant}PointsVsRrweb`] = vsRrweb;
       if (vsJson) summary[key][`${variant}PointsVsRrwebJson`] = vsJson;
       if (vsOptions) summary[key][`${variant}PointsVsRrwebSpoor`] = vsOptions;
       if (variant === 'spoor' && key !== 'processCpuMs') {
-        targets.push({
-          name: `${label}: Spoor within 2 points of bare rrweb`,
-          value: range(vsRrweb),
-          met: vsRrweb.points <= 2,
-        });
+        if (vsRrweb)
+          targets.push({
+            name: `${label}: Spoor within 2 points of bare rrweb`,
+            value: range(vsRrweb),
+            met: vsRrweb.points <= 2,
+          });
         if (vsJson)
           targets.push({
             name: `${label}: Spoor at or below rrweb serializing JSON every 5 s`,
