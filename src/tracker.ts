@@ -292,6 +292,8 @@ export function createTracker(config: Config, context: Context): Tracker {
   const halt = (why: DropReason | undefined, settling?: Promise<unknown>) => {
     const current = running;
     running = undefined;
+    // Tracking that starts again later (consent granted anew) begins from the page as it is then.
+    landing = undefined;
     reason = why;
     if (current) {
       for (const stop of current.stops.splice(0)) boundary.run(stop);

@@ -23,8 +23,8 @@ export const MAX_CLS = 100;
 /**
  * Reports LCP, INP, CLS, FCP and TTFB as `web-vital` events whenever web-vitals reports them (at the
  * latest when the page is hidden; `reportAllChanges` stays off). INP is observed from the page's first
- * interaction on (below). A value that cannot be true (not a
- * finite number, negative, or over the limits above) is dropped through `onDrop('implausible-value')`.
+ * interaction on (below). A value that cannot be true (not a finite number, negative, or over the limits
+ * above) is dropped through `onDrop('implausible-value')`.
  * web-vitals may report one metric id again with an unchanged value (CLS each time the page is hidden);
  * such repeats are skipped. web-vitals has no unsubscribe, so stop only silences the callbacks.
  */

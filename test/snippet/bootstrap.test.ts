@@ -27,6 +27,14 @@ function start(options: Partial<Options>, page = fakePage(), core = coreLoader()
   return { tracker, events, page, core };
 }
 
+/** The payloads of the visit events the page sent, in order. */
+const visitsSent = (page: ReturnType<typeof fakePage>) =>
+  page.net
+    .tracks()
+    .flatMap((body: { events: { data: { tag: string; payload: Record<string, string> } }[] }) =>
+      body.events.filter((e) => e.data.tag === 'visit').map((e) => e.data.payload),
+    );
+
 const setNavigator = (name: string, value: unknown) =>
   Object.defineProperty(navigator, name, { configurable: true, value });
 
@@ -97,11 +105,7 @@ describe('bootstrap', () => {
     await tracker.flush();
     // The push visit is reported in a microtask after the load visit (visits.ts); send it too.
     await tracker.flush();
-    const visits = page.net
-      .tracks()
-      .flatMap((body: { events: { data: { tag: string; payload: Record<string, string> } }[] }) =>
-        body.events.filter((e) => e.data.tag === 'visit').map((e) => e.data.payload),
-      );
+    const visits = visitsSent(page);
     expect(visits.map((v) => [v.navigation, new URL(String(v.url)).pathname, v.title])).toEqual([
       ['load', '/', 'Home'],
       ['push', '/about', 'About'],
@@ -109,6 +113,26 @@ describe('bootstrap', () => {
     // The session's entry URL is the landing page too.
     const mint = page.net.requests.find((r) => r.url.endsWith('/session'));
     expect(new URL(JSON.parse(mint?.text ?? '{}').url).pathname).toBe('/');
+    tracker.stop();
+    history.replaceState(null, '', '/');
+  });
+
+  it('reports the page as it is when tracking starts again after consent was withdrawn and granted', async () => {
+    history.replaceState(null, '', '/');
+    // The first mint never answers: the landing is still pending when consent is withdrawn.
+    const page = fakePage({ gated: true });
+    const { tracker } = start({ allowAutomation }, page);
+    await vi.advanceTimersByTimeAsync(10);
+    tracker.consent(false);
+    history.pushState(null, '', '/contact');
+    tracker.consent(true);
+    page.gate.release();
+    await tracker.flush();
+    await tracker.flush();
+    const visits = visitsSent(page);
+    expect(visits.map((v) => [v.navigation, new URL(String(v.url)).pathname])).toEqual([
+      ['load', '/contact'],
+    ]);
     tracker.stop();
     history.replaceState(null, '', '/');
   });
