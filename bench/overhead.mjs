@@ -612,7 +612,9 @@ function summariseTraces(traced, variants) {
   ];
 }
 
-/** The rendering pipeline's trace events: the workload's own work, in every variant. */
+/** The rendering pipeline's trace events, with the task and animation-frame plumbing that drives each
+ *  frame (their self time grows with the number of frames, not with a recorder's work): the workload's
+ *  own work, in every variant. */
 const RENDERING =
   /^(Layout|PrePaint|Paint|HitTest|Layerize|UpdateLayoutTree|UpdateLayer|Commit|PaintImage|ScrollLayer|IntersectionObserverController::computeIntersections|ThreadControllerImpl::RunTask|FireAnimationFrame|ProxyMain::BeginMainFrame.*)$/;
 
