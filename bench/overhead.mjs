@@ -638,7 +638,6 @@ function summariseEngineWork(traced, variants) {
     return { engine, total };
   };
   const baselines = ['rrweb', 'rrweb-json', 'rrweb-spoor'].filter((b) => variants.includes(b));
-  const signed = (value) => `${value >= 0 ? '+' : ''}${value.toFixed(1)}`;
   const rows = [];
   for (const variant of variants.filter((v) => v !== 'none')) {
     const row = [variant, formatMs(median(rounds.map((round) => work(round, variant).engine)))];
@@ -663,6 +662,11 @@ function summariseEngineWork(traced, variants) {
     header: ['variant', 'engine work', ...baselines.map((b) => `vs ${b}`)],
     rows,
   };
+}
+
+/** A difference in points, with its sign: +1.5, -0.3. */
+function signed(value) {
+  return `${value >= 0 ? '+' : ''}${value.toFixed(1)}`;
 }
 
 function sum(values) {
@@ -729,7 +733,6 @@ function summarise(runs, variants, notes) {
       ]),
     );
   }
-  const signed = (value) => `${value >= 0 ? '+' : ''}${value.toFixed(1)}`;
   /** Percentage points of none's main-thread CPU: (variant − baseline) ÷ none × 100, paired within each
    *  round, median over rounds. Script time is put over main-thread CPU too: none runs little script,
    *  and a ratio of two small script times says more about noise than about cost. */

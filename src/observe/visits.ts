@@ -104,10 +104,11 @@ export function startVisits(opts: {
   const activate = guarded((): void => {
     if (active || stopped) return;
     active = true;
-    lastUrl = landing ? clean(landing.url) : currentUrl();
-    emit('load', lastUrl, landing ? landing.referrer : document.referrer, landing?.title);
+    const first = landing ?? { url: location.href, referrer: document.referrer, title: document.title };
+    lastUrl = clean(first.url);
+    emit('load', lastUrl, first.referrer, first.title);
     // Where the app went while the core was loading, if anywhere.
-    navigated('push');
+    if (landing) navigated('push');
   });
   const onPrerenderingChange = guarded((): void => {
     document.removeEventListener('prerenderingchange', onPrerenderingChange);

@@ -57,7 +57,7 @@ export function startVitals(opts: {
     }
   };
 
-  const observe = (start: typeof onLCP | typeof onINP | typeof onCLS | typeof onFCP | typeof onTTFB) => {
+  const observe = (start: (report: typeof onMetric) => void) => {
     try {
       // Each call is independent: a browser lacking one entry type still reports the others.
       start(onMetric);
@@ -74,9 +74,10 @@ export function startVitals(opts: {
   // a capture listener of the interaction's first event, the observer is there before that event's entry
   // is queued, which happens only after the next paint, so the first interaction is measured too.
   const interactions = ['pointerdown', 'keydown', 'click'];
+  // stop() removes these listeners, so they never start INP after it.
   const firstInteraction = (): void => {
     for (const type of interactions) removeEventListener(type, firstInteraction, true);
-    if (!stopped) observe(onINP);
+    observe(onINP);
   };
   for (const type of interactions) addEventListener(type, firstInteraction, { capture: true, passive: true });
 
